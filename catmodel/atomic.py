@@ -1,0 +1,46 @@
+"""Atomic file output: a reader never sees a half-written file, and a failed run leaves none."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    Use it for writers that want a file name (``DataFrame.to_csv``, ``Figure.savefig``).
+    The suffix of ``path`` is kept, so libraries that look at it (compression, image
+    format) behave as they would for the real name.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(target.suffixes)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file beside ``path`` for writing; rename it onto ``path`` on success."""
+    with atomic_path(path) as tmp, open(tmp, mode) as handle:
+        yield handle
+
+
+def write_csv(frame, path: str | os.PathLike, **kwargs) -> Path:
+    """Write a pandas DataFrame as CSV atomically (gzip when the name ends in ``.gz``)."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, **kwargs)
+    return Path(path)

@@ -1,0 +1,28 @@
+"""Quasi-random search over the parameter box: the global stage of a multi-start fit."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import qmc
+
+
+def sobol_candidates(n: int, lower: np.ndarray, upper: np.ndarray, seed: int) -> np.ndarray:
+    """``n`` scrambled Sobol points in the box [lower, upper] (scale coordinates).
+
+    The same candidates serve every participant; scrambling with ``seed`` makes runs
+    reproducible. ``n`` is rounded up to a power of two, which keeps Sobol's balance.
+    """
+    dim = len(lower)
+    if dim == 0:
+        return np.zeros((1, 0))
+    m = max(0, int(np.ceil(np.log2(max(n, 1)))))
+    unit = qmc.Sobol(d=dim, scramble=True, seed=seed).random_base2(m)
+    return lower + (upper - lower) * unit
+
+
+def best_distinct(values: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the ``k`` lowest values in each row (P, C), best first."""
+    k = min(k, values.shape[1])
+    part = np.argpartition(values, k - 1, axis=1)[:, :k]
+    order = np.argsort(np.take_along_axis(values, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
