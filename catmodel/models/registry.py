@@ -18,9 +18,13 @@ def register(cls: type[Model]) -> type[Model]:
 
 def _load_builtins() -> None:
     # imported here so that importing the registry never imports every model eagerly
+    from catmodel.models.alcove import Alcove
+    from catmodel.models.exemplar import Exemplar
     from catmodel.models.gaussian import Gaussian
+    from catmodel.models.guessing import Guessing
+    from catmodel.models.prototype import Prototype
 
-    for cls in (Gaussian,):
+    for cls in (Gaussian, Prototype, Exemplar, Alcove, Guessing):
         _REGISTRY.setdefault(cls.name, cls)
 
 

@@ -22,6 +22,8 @@ def as_value_tensors(values: Mapping[str, object], like: torch.Tensor, n: int):
     """Parameter values as (n,) tensors of the dtype and device of ``like``."""
     out = {}
     for name, v in values.items():
+        if isinstance(v, np.ndarray):
+            v = np.array(v, dtype=np.float64)  # a writable copy (pandas may hand out views)
         t = torch.as_tensor(v, dtype=like.dtype, device=like.device)
         out[name] = t.expand(n).clone() if t.dim() == 0 else t
     return out

@@ -1,0 +1,229 @@
+"""Shared command-line pieces: key=value lists, model options, threads, run records."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from catmodel.atomic import atomic_open
+from catmodel.errors import SettingsError
+
+
+def parse_assignments(text: str | None, option: str) -> dict[str, str]:
+    """``"a=1,b=2"`` -> ``{"a": "1", "b": "2"}`` (repeated options are joined by the caller)."""
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    for item in split_top_level(text):
+        if "=" not in item:
+            raise SettingsError(f"{option}: expected name=value, got {item!r}")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside brackets (so ``sd_band=(0.01,2)`` stays whole)."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    if cur:
+        parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def to_number(value: str, option: str, name: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingsError(f"{option}: {name} must be a number, got {value!r}") from None
+
+
+def parse_fix(text_list: list[str] | None) -> dict[str, float]:
+    """``--fix lr_cov=0.01`` (repeatable, comma lists allowed) -> natural values."""
+    out: dict[str, float] = {}
+    for text in text_list or []:
+        for k, v in parse_assignments(text, "--fix").items():
+            out[k] = to_number(v, "--fix", k)
+    return out
+
+
+def parse_bounds(text_list: list[str] | None) -> dict[str, tuple[float | None, float | None]]:
+    """``--bounds lr_w=0.01:1`` (either side may be empty) -> natural-scale bounds."""
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for text in text_list or []:
+        for k, v in parse_assignments(text, "--bounds").items():
+            if ":" not in v:
+                raise SettingsError(f"--bounds: expected {k}=lower:upper, got {k}={v}")
+            lo, hi = v.split(":", 1)
+            out[k] = (to_number(lo, "--bounds", k) if lo else None,
+                      to_number(hi, "--bounds", k) if hi else None)
+    return out
+
+
+def parse_setting_value(value: str):
+    """A setting's value from text: number, bool, None, tuple of numbers, or a string."""
+    low = value.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    if value.startswith(("(", "[")):
+        inner = value.strip("()[]")
+        return tuple(float(v) for v in inner.split(",") if v.strip())
+    try:
+        as_float = float(value)
+    except ValueError:
+        return value
+    return int(as_float) if as_float.is_integer() and "." not in value and "e" not in low \
+        else as_float
+
+
+def parse_settings(text_list: list[str] | None) -> dict[str, object]:
+    """``--set momentum=0.3`` or ``--set gaussian.momentum=0.3`` -> {key: value}."""
+    out: dict[str, object] = {}
+    for text in text_list or []:
+        for k, v in parse_assignments(text, "--set").items():
+            out[k] = parse_setting_value(v)
+    return out
+
+
+def build_models(names: str, settings: dict[str, object]):
+    """Model instances for a comma-separated list, with ``--set`` settings applied.
+
+    A plain setting name applies to every model that has it; ``model.name=value`` to one.
+    A setting no requested model has is an error.
+    """
+    from catmodel.models.registry import available_models, get_model
+
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    if not wanted:
+        raise SettingsError("--models: give at least one model name")
+    known = available_models()
+    for n in wanted:
+        if n not in known:
+            raise SettingsError(f"unknown model {n!r} (available: {', '.join(sorted(known))})")
+    used = set()
+    models = []
+    for n in wanted:
+        mine = {}
+        for key, value in settings.items():
+            target, _, setting = key.rpartition(".")
+            if target and target != n:
+                continue
+            if setting in known[n].default_settings:
+                mine[setting] = value
+                used.add(key)
+        models.append(get_model(n, **mine))
+    unused = [k for k in settings if k not in used]
+    if unused:
+        raise SettingsError(
+            f"--set: no requested model has a setting {unused[0]!r} "
+            f"(see `catmodel models` for each model's settings)"
+        )
+    return models
+
+
+def add_fit_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that fits models."""
+    g = parser.add_argument_group("fitting")
+    g.add_argument("--starts", type=int, default=5,
+                   help="local refinements per participant (default 5)")
+    g.add_argument("--candidates", type=int, default=None,
+                   help="quasi-random search candidates per participant (default: by the "
+                   "number of searched parameters, up to 2048)")
+    g.add_argument("--seed", type=int, default=0, help="seed: same seed, same numbers")
+    g.add_argument("--fix", action="append", metavar="NAME=VALUE",
+                   help="hold parameters fixed, e.g. --fix lr_cov=0.01 (natural scale)")
+    g.add_argument("--bounds", action="append", metavar="NAME=LO:HI",
+                   help="narrow a parameter's box, e.g. --bounds lr_w=0.1:10")
+    g.add_argument("--free", action="append", default=[], metavar="NAME",
+                   help="fit a parameter that is fixed by default, e.g. --free lapse")
+    g.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
+                   help="model settings, e.g. --set momentum=0.3 or --set gaussian.units_per_"
+                   "category=2")
+    g.add_argument("--refine", choices=["nelder-mead", "gradient"], default="nelder-mead",
+                   help="local optimiser (default nelder-mead, measured faster per unit of "
+                   "recovery accuracy)")
+    g.add_argument("--jobs", type=int, default=None,
+                   help="CPU threads for the compiled rollouts (default: all cores)")
+
+
+def set_threads(jobs: int | None) -> None:
+    """Use ``jobs`` threads in numba kernels and PyTorch (default: all cores)."""
+    import numba
+    import torch
+
+    n = jobs or os.cpu_count() or 1
+    if n < 1:
+        raise SettingsError("--jobs must be at least 1")
+    n = min(n, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(n)
+    torch.set_num_threads(n)
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages that determine the numbers."""
+    import numba
+    import numpy
+    import pandas
+    import scipy
+    import torch
+
+    import catmodel
+
+    return {
+        "catmodel": catmodel.__version__, "python": platform.python_version(),
+        "torch": torch.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__,
+        "scipy": scipy.__version__, "numba": numba.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def frame_hash(frame) -> str:
+    """SHA-256 of a table's CSV text: the same data give the same hash."""
+    text = frame.to_csv(index=False).encode()
+    return hashlib.sha256(text).hexdigest()
+
+
+def write_run_record(out_dir: Path, record: dict) -> Path:
+    """Write ``run.json``: command, settings, versions, time (atomically)."""
+    full = {
+        "command": " ".join(["catmodel", *sys.argv[1:]]),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": versions(),
+        **record,
+    }
+    path = out_dir / "run.json"
+    with atomic_open(path) as fh:
+        json.dump(full, fh, indent=2, default=_json_default)
+        fh.write("\n")
+    return path
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value)

@@ -1,0 +1,173 @@
+"""Compiled CPU rollout of ALCOVE (:mod:`catmodel.models.alcove`).
+
+One learner per ``prange`` iteration. Node positions are laid out (dimension, node) so that the
+per-trial loops over the nodes (distances, activations, outputs, weight and attention updates)
+run over contiguous memory. With ``nodes="seen"`` only the nodes recruited so far (a prefix,
+since nodes are ordered by first presentation) are visited. The operations per node are those
+of :meth:`Alcove.step` in the same order, so the two agree to rounding (held to 1e-10 by the
+contract tests). Cost: O(T J (D + K)) per learner for J nodes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from catmodel.kernels.common import batch_arrays
+
+_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
+
+
+@nb.njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _rollout(
+    x, feedback, n_trials, index, nodes, first, n_nodes, c, lr_w, lr_attn, r, seen,
+    weight_limit, attention_limit, n_cat, out,
+):  # pragma: no cover - compiled
+    n_learners = index.shape[0]
+    t_max = x.shape[1]
+    d_feat = x.shape[2]
+    j_max = nodes.shape[2]
+    for l in nb.prange(n_learners):
+        row = index[l]
+        n = min(n_trials[row], t_max)
+        n_row = n_nodes[row]
+        h = nodes[row]  # (D, J)
+        w = np.zeros((n_cat, j_max))
+        attention = np.full(d_feat, 1.0 / d_feat)
+        dist = np.zeros(j_max)
+        half_inv = np.zeros(j_max)
+        a = np.zeros(j_max)
+        back = np.zeros(j_max)
+        o = np.zeros(n_cat)
+        err = np.zeros(n_cat)
+        c_l = c[l]
+        rate_w = lr_w[l]
+        rate_attn = lr_attn[l] * c_l
+        n_act = 0 if seen else n_row
+        for t in range(n):
+            while seen and n_act < n_row and first[row, n_act] <= t:
+                n_act += 1
+            for j in range(n_act):
+                dist[j] = 0.0
+            for d in range(d_feat):
+                xd = x[row, t, d]
+                ad = attention[d]
+                if r == 1:
+                    for j in range(n_act):
+                        dist[j] += ad * abs(h[d, j] - xd)
+                else:
+                    for j in range(n_act):
+                        diff = abs(h[d, j] - xd)
+                        dist[j] += ad * (diff * diff)
+            if r == 2:
+                for j in range(n_act):
+                    s = dist[j]
+                    if s > 0.0:
+                        root = math.sqrt(s)
+                        dist[j] = root
+                        half_inv[j] = 0.5 / root
+                    else:
+                        dist[j] = 0.0
+                        half_inv[j] = 0.0
+            for j in range(n_act):
+                a[j] = math.exp(-c_l * dist[j])
+            for k in range(n_cat):
+                acc = 0.0
+                for j in range(n_act):
+                    acc += w[k, j] * a[j]
+                o[k] = acc
+                out[l, t, k] = acc
+            fb = feedback[row, t]
+            if fb < 0:
+                continue
+            for k in range(n_cat):
+                if k == fb:
+                    err[k] = max(o[k], 1.0) - o[k]
+                else:
+                    err[k] = min(o[k], -1.0) - o[k]
+            # back-propagated error per node, with the weights before the update
+            for j in range(n_act):
+                back[j] = 0.0
+            for k in range(n_cat):
+                e = err[k]
+                for j in range(n_act):
+                    back[j] += w[k, j] * e
+            for k in range(n_cat):
+                step = rate_w * err[k]
+                for j in range(n_act):
+                    v = w[k, j] + step * a[j]
+                    w[k, j] = min(max(v, -weight_limit), weight_limit)
+            for j in range(n_act):
+                back[j] = back[j] * a[j]
+                if r == 2:
+                    back[j] = back[j] * half_inv[j]
+            for d in range(d_feat):
+                xd = x[row, t, d]
+                g = 0.0
+                if r == 1:
+                    for j in range(n_act):
+                        g += back[j] * abs(h[d, j] - xd)
+                else:
+                    for j in range(n_act):
+                        diff = abs(h[d, j] - xd)
+                        g += back[j] * (diff * diff)
+                v = attention[d] - rate_attn * g
+                attention[d] = min(max(v, 0.0), attention_limit)
+
+
+def alcove_logits(
+    batch,
+    index: np.ndarray,
+    nodes: np.ndarray,
+    n_nodes: np.ndarray,
+    specificity: np.ndarray,
+    lr_w: np.ndarray,
+    lr_attn: np.ndarray,
+    *,
+    r: int,
+    seen: bool,
+    weight_limit: float,
+    attention_limit: float,
+    first: np.ndarray | None = None,
+) -> np.ndarray:
+    """Logits (L, T, K) of ALCOVE (the outputs o_k); zero on padded trials.
+
+    Parameters
+    ----------
+    batch
+        The :class:`~catmodel.data.TrialBatch`.
+    index
+        (L,) batch row of each learner.
+    nodes, n_nodes
+        (R, J, D) node positions of every batch row in order of first presentation, and
+        (R,) their numbers (see :func:`catmodel.models.alcove.session_nodes`).
+    specificity, lr_w, lr_attn
+        (L,) parameters.
+    r
+        Minkowski exponent (1 or 2).
+    seen
+        Nodes are recruited at their first presentation (else all active from trial 1).
+    weight_limit, attention_limit
+        Safeguard clips of the weights and attention strengths.
+    first
+        (R, J) trial of each node's first presentation (needed when ``seen``).
+    """
+    x, feedback, n_trials = batch_arrays(batch)
+    key = "_alcove_kernel_nodes"
+    cached = batch.meta.get(key)
+    if cached is None or cached[0] is not nodes:
+        cached = (nodes, np.ascontiguousarray(np.transpose(nodes, (0, 2, 1)), dtype=np.float64))
+        batch.meta[key] = cached
+    nodes_dj = cached[1]
+    if first is None:
+        first = np.zeros(nodes.shape[:2], dtype=np.int64)
+    out = np.zeros((len(index), x.shape[1], batch.n_categories))
+    _rollout(
+        x, feedback, n_trials, np.ascontiguousarray(index, dtype=np.int64), nodes_dj,
+        np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(n_nodes, np.int64),
+        specificity, lr_w, lr_attn, int(r), bool(seen), float(weight_limit),
+        float(attention_limit), int(batch.n_categories), out,
+    )
+    return out
