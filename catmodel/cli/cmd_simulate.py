@@ -33,6 +33,9 @@ def add_parser(sub) -> None:
     p.add_argument("--blocks", type=int, default=None, help="blocks per participant")
     p.add_argument("--trials", type=int, default=None, help="trials per participant "
                    "(alternative to --blocks)")
+    p.add_argument("--draw-params", action="store_true",
+                   help="draw each participant's parameters over the model's generating box "
+                   "(as recovery studies do); true values go to OUT's .params.csv")
     p.add_argument("--runs", type=int, default=1,
                    help="simulated runs per fitted participant (with --from-fits)")
     p.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
@@ -62,9 +65,13 @@ def run(args: argparse.Namespace) -> None:
         (model,) = build_models(args.model, parse_settings(args.settings))
         values = {k: to_number(v, "--params", k)
                   for k, v in parse_assignments(args.params, "--params").items()}
-        frame = simulate_design(model, args.design or "two-gaussian", args.participants,
-                                seed=args.seed, values=values, n_trials=args.trials,
-                                n_blocks=args.blocks)
+        frame, params = simulate_design(
+            model, args.design or "two-gaussian", args.participants, seed=args.seed,
+            values=values, n_trials=args.trials, n_blocks=args.blocks, draw=args.draw_params)
+        if args.draw_params:
+            name = args.out.name.split(".")[0]
+            params_path = write_csv(params, args.out.with_name(f"{name}.params.csv"))
+            print(f"true parameters in {params_path}")
     path = write_csv(frame, args.out)
     n = frame["participant"].nunique()
     print(f"wrote {len(frame)} trials of {n} participants to {path}")

@@ -587,11 +587,11 @@ def _filter_trials(frame: pd.DataFrame, columns: ColumnMap, dropped: dict[str, i
 
 
 def _categories(frame: pd.DataFrame, given: Sequence | None, labels) -> list:
-    present = sort_labels(frame["category"].tolist())
+    present = sort_labels(frame["category"].dropna().tolist())
     if given is None:
         return present
     cats = sort_labels(check.normalize_labels(pd.Series(list(given), dtype=object)).tolist())
-    bad = ~check.in_set(frame["category"], cats)
+    bad = ~check.in_set(frame["category"], cats) & ~check.is_missing(frame["category"])
     if bad.any():
         i = check.first_in_file_order(frame, bad)
         raise check.error_at(frame, i, "category", f"category {frame['category'].iloc[i]!r} is "

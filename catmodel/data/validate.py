@@ -258,11 +258,20 @@ def check_feature_sets(found: Sequence[tuple[str, list[str]]]) -> None:
 
 
 def check_categories_present(frame: pd.DataFrame, labels: Labels) -> None:
-    missing = is_missing(frame["category"])
+    """Every trial needs a category, except trials whose feedback column says "none".
+
+    A transfer trial without feedback may have no true label (new items in a transfer test):
+    the model predicts it but learns nothing, and it counts in no accuracy.
+    """
+    missing = is_missing(frame["category"]).copy()
+    if "feedback" in frame:
+        no_feedback = frame["_has_feedback"].to_numpy(dtype=bool) & is_missing(frame["feedback"])
+        missing &= ~no_feedback
     if missing.any():
         i = first_in_file_order(frame, missing)
-        raise error_at(frame, i, "category", "missing category label; drop rows that are not "
-                       "trials with --where (e.g. \"cat.notna()\")", labels)
+        raise error_at(frame, i, "category", "missing category label on a trial with feedback; "
+                       "drop rows that are not trials with --where (e.g. \"cat.notna()\")",
+                       labels)
 
 
 def check_filename_participants(frame: pd.DataFrame, labels: Labels) -> None:

@@ -96,7 +96,7 @@ class Exemplar(Model):
     def learning_params(self, n_features: int, n_categories: int) -> list[Param]:
         params = attention_params(n_features)
         params.append(
-            Param("sensitivity", 1.0, 10**-1.5, 10**2, "log", generating=(10**-0.5, 10**1),
+            Param("sensitivity", 3.0, 10**-1, 10**2, "log", generating=(10**0, 10**1.25),
                   doc="sensitivity c of the similarity exp(-c d)")
         )
         if self.memory_decay:
@@ -107,8 +107,8 @@ class Exemplar(Model):
         return params
 
     def choice_params(self) -> list[Param]:
-        temperature = TEMPERATURE.with_bounds(10**-2.5, 10**1.5)
-        return [replace(temperature, default=0.5, generating=(10**-1, 10**0.5)),
+        temperature = TEMPERATURE.with_bounds(10**-3, 10**1)
+        return [replace(temperature, default=0.1, generating=(10**-2, 10**-0.5)),
                 *super().choice_params()[1:]]
 
     # --- the learner ------------------------------------------------------------------

@@ -95,8 +95,8 @@ class Prototype(Model):
         return params
 
     def choice_params(self) -> list[Param]:
-        temperature = TEMPERATURE.with_bounds(10**-2.5, 10**1)
-        return [replace(temperature, default=0.1, generating=(10**-1.5, 10**-0.5)),
+        temperature = TEMPERATURE.with_bounds(10**-3, 10**1)
+        return [replace(temperature, default=0.1, generating=(10**-2, 10**-0.5)),
                 *super().choice_params()[1:]]
 
     # --- the learner ------------------------------------------------------------------

@@ -8,7 +8,9 @@ trials they have in a block:
    (:func:`expected_accuracy_by_block`);
 2. across participants: the mean, the number of participants ``n``, and a t-based confidence
    interval ``mean ± t_{(1+ci)/2, n-1} · sd / √n`` (sd with ``n - 1`` in the denominator);
-   with ``n = 1`` the interval is undefined (NaN) (:func:`group_curve`).
+   with ``n = 1`` the interval is undefined (NaN) (:func:`group_curve`). The interval is not
+   clipped to [0, 1]: it is the textbook t interval, and a bound outside [0, 1] says that
+   ``n`` is too small for it.
 
 :func:`predictive_curves` does the same for posterior predictive simulations (several runs per
 participant) and adds a predictive interval across runs; :func:`curves_table` and
@@ -23,9 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-#: Column of the predicted probability of response ``label`` under ``model`` (as the fit
-#: folder's trials table writes it; see ``catmodel.results.probability_column``).
-PROBABILITY_COLUMN = "p_{model}_{label}"
+from catmodel.results import probability_column
+
 #: Columns of :func:`curves_table`, before the optional group and predictive-interval columns.
 CURVE_COLUMNS = ("source", "block", "mean", "ci_low", "ci_high", "n")
 
@@ -178,7 +179,7 @@ def probability_columns(frame: pd.DataFrame, models: str | Sequence[str],
         labels = pd.unique(frame["category"].dropna())
     out: dict[str, dict] = {}
     for model in _names(models):
-        cols = {label: PROBABILITY_COLUMN.format(model=model, label=label) for label in labels}
+        cols = {label: probability_column(model, label) for label in labels}
         missing = [c for c in cols.values() if c not in frame]
         if missing:
             raise KeyError(f"no column {missing[0]!r} for model {model!r}")

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -59,12 +60,10 @@ TWO_GAUSSIAN_COVS = np.array(
 #: Rule-based default: categories differ on x1 only (d' = 2 on x1), x2 is irrelevant noise.
 RB_MEANS = np.array([[40.0, 50.0], [60.0, 50.0]])
 RB_COVS = np.array([np.diag([10.0**2, 30.0**2])] * 2)
-#: Centre the rb and ii structures rotate about.
-GAUSSIAN_CENTRE = np.array([50.0, 50.0])
 #: Rotation (degrees) that turns the rule-based default into the information-integration one.
 II_ROTATION = 45.0
 
-#: The 5-4 structure of Medin & Schaffer (1978, Exp. 2), item names and coding as in Smith &
+#: The 5-4 structure of Medin & Schaffer (1978), item names and coding as in Smith &
 #: Minda (2000, Table 1): (name, features, nominal category or None for new transfer items).
 #: 1 on every dimension is the category-A prototype, 0 the category-B one.
 FIVE_FOUR_ITEMS: tuple[tuple[str, tuple[int, int, int, int], str | None], ...] = (
@@ -103,6 +102,17 @@ def two_gaussian(
 
     Each participant gets a fresh sample of ``n_trials`` stimuli (half per category, the extra
     one to category A when odd) in a random order.
+
+    Parameters
+    ----------
+    n_participants
+        Number of simulated participants.
+    n_trials
+        Trials per participant.
+    seed
+        Seed of the stimuli and orders (one stream for all participants, in order).
+    block_size
+        Trials per block.
     """
     rng = np.random.default_rng(seed)
     frames = []
@@ -149,6 +159,8 @@ def _participant_rngs(seed: int, n: int) -> list[np.random.Generator]:
 
 def _length(n_trials: int | None, n_blocks: int | None, block_size: int, default: int) -> int:
     """Trials per participant from ``n_trials`` or ``n_blocks`` (blocks of ``block_size``)."""
+    if int(block_size) != block_size or block_size < 1:
+        raise SettingsError(f"the block size must be a positive integer, got {block_size}")
     if n_trials is not None and n_blocks is not None and n_trials != n_blocks * block_size:
         raise SettingsError(f"give the number of trials or of blocks, not both "
                             f"({n_trials} trials != {n_blocks} blocks of {block_size})")
@@ -210,19 +222,22 @@ def gaussian_categories(name: str, means=None, covs=None,
         return TWO_GAUSSIAN_MEANS.copy(), TWO_GAUSSIAN_COVS.copy()
     if name not in ("ii", "rb"):
         raise SettingsError(f"{name!r} is not a Gaussian design (two-gaussian, ii, rb)")
-    m, c = _user_categories(means, covs)
-    if name == "ii" and means is None and covs is None:
-        m, c = rotate_structure(m, c, II_ROTATION)
+    default = (RB_MEANS, RB_COVS)
+    if name == "ii":
+        default = rotate_structure(RB_MEANS, RB_COVS, II_ROTATION)
+    m, c = _user_categories(means, covs, *default)
     if rotation:
         m, c = rotate_structure(m, c, float(rotation))
     return m, c
 
 
-def _user_categories(means, covs) -> tuple[np.ndarray, np.ndarray]:
-    m = RB_MEANS.copy() if means is None else np.asarray(means, dtype=float)
+def _user_categories(means, covs, default_means: np.ndarray,
+                     default_covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    m = default_means.copy() if means is None else np.asarray(means, dtype=float)
     if m.ndim != 2 or m.shape[1] != 2 or len(m) < 2:
         raise SettingsError(f"means must be K x 2 with K >= 2, got shape {m.shape}")
-    c = RB_COVS[0] if covs is None else np.asarray(covs, dtype=float)
+    # the default categories share one covariance, which then serves any number of means
+    c = default_covs[0] if covs is None else np.asarray(covs, dtype=float)
     if c.shape == (2, 2):
         c = np.broadcast_to(c, (len(m), 2, 2)).copy()
     if c.shape != (len(m), 2, 2):
@@ -247,6 +262,18 @@ def gaussian_task(n_participants: int, means: np.ndarray, covs: np.ndarray, n_tr
 
     Within a block of ``b`` trials every category appears ``b // K`` times; the remainder goes
     to categories drawn at random, and the block is shuffled.
+
+    Parameters
+    ----------
+    n_participants
+        Number of simulated participants (``"sim001"``, ...).
+    means, covs
+        Category means (K, 2) and covariances (K, 2, 2); categories are labelled A, B, ...
+    n_trials, block_size
+        Trials per participant and per block.
+    seed
+        Seed; participant ``p`` draws from its own stream, so it does not depend on how many
+        participants are simulated.
     """
     labels = category_labels(len(means))
     chol = np.linalg.cholesky(covs)
@@ -276,8 +303,22 @@ def information_integration(n_participants: int, n_trials: int | None = None, se
                             block_size: int = GAUSSIAN_BLOCK) -> pd.DataFrame:
     """The ``ii`` design: Gaussian categories with a diagonal optimal boundary.
 
-    Default: the ``rb`` default rotated by 45° about (50, 50); optimal accuracy Φ(1) =
-    0.841345; 600 trials in blocks of 100. See :func:`gaussian_categories` for the options.
+    Default: the ``rb`` default rotated by 45° about (50, 50), so the optimal boundary is
+    x1 + x2 = 100; optimal accuracy Φ(1) = 0.841345; 600 trials in blocks of 100.
+
+    Parameters
+    ----------
+    n_participants
+        Number of simulated participants.
+    n_trials, n_blocks
+        Length per participant (one of them; default 600 trials).
+    seed
+        Seed of the stimulus sequences (each participant its own stream).
+    means, covs, rotation
+        Other categories, or a rotation on top of the default (see
+        :func:`gaussian_categories`).
+    block_size
+        Trials per block (default 100); every block holds the categories equally often.
     """
     m, c = gaussian_categories("ii", means, covs, rotation)
     n = _length(n_trials, n_blocks, block_size, GAUSSIAN_TRIALS)
@@ -291,6 +332,20 @@ def rule_based(n_participants: int, n_trials: int | None = None, seed: int = 0,
 
     Default: means (40, 50), (60, 50), covariance diag(100, 900); optimal accuracy Φ(1) =
     0.841345; 600 trials in blocks of 100. ``rotation=45`` gives the ``ii`` default.
+
+    Parameters
+    ----------
+    n_participants
+        Number of simulated participants.
+    n_trials, n_blocks
+        Length per participant (one of them; default 600 trials).
+    seed
+        Seed of the stimulus sequences (each participant its own stream).
+    means, covs, rotation
+        Other categories, or a rotation (degrees, counter-clockwise about the centre of the
+        means; see :func:`gaussian_categories`).
+    block_size
+        Trials per block (default 100); every block holds the categories equally often.
     """
     m, c = gaussian_categories("rb", means, covs, rotation)
     n = _length(n_trials, n_blocks, block_size, GAUSSIAN_TRIALS)
@@ -307,8 +362,8 @@ def gaussian_optimal_accuracy(means, covs, priors=None) -> float:
     boundary is a quadratic in x2, so its roots split the line into intervals on each of which
     one category wins; the winner's conditional normal gives the exact mass of each interval.
     What is left is a smooth one-dimensional integral over x1 (±12 SD of every category),
-    taken with adaptive quadrature to an absolute error below 1e-11. On the ``rb`` default it
-    returns Φ(1) to within 1e-15.
+    taken with adaptive quadrature (requested absolute and relative error 1e-12). On the
+    ``rb`` and ``ii`` defaults it returns Φ(1) to within 1e-15.
 
     Parameters
     ----------
@@ -452,7 +507,7 @@ def five_four_transfer_labels() -> dict[str, str]:
 
 def five_four(n_participants: int, n_trials: int | None = None, seed: int = 0,
               n_blocks: int | None = None, *, transfer_blocks: int = 1,
-              transfer_category: str = "centroid") -> pd.DataFrame:
+              transfer_category: str = "missing") -> pd.DataFrame:
     """Medin & Schaffer's (1978) 5-4 structure: training, then a transfer test.
 
     Training: blocks of the 9 training items (:data:`FIVE_FOUR_ITEMS`), each in a fresh random
@@ -463,12 +518,24 @@ def five_four(n_participants: int, n_trials: int | None = None, seed: int = 0,
 
     Parameters
     ----------
+    n_participants
+        Number of simulated participants.
+    n_trials, n_blocks
+        Length of the training phase (one of them; default 16 blocks, 144 trials); a partial
+        last block is allowed.
+    seed
+        Seed of the item orders (each participant its own stream).
+    transfer_blocks
+        Passes through the 16 items in the transfer phase (default 1; 0 for none).
     transfer_category
         The ``category`` of the 7 new transfer items, whose category the structure leaves
-        undefined: ``"centroid"`` (default) the label of :func:`five_four_transfer_labels`,
-        because the loader requires a category on every row; ``"missing"`` leaves it missing
-        (such a table does not load with the current loader, but the curves skip those rows).
+        undefined: ``"missing"`` (default) leaves it missing (the loader accepts a missing
+        category on trials without feedback; accuracy curves skip them); ``"centroid"`` gives
+        the label of :func:`five_four_transfer_labels` (the nearer category centroid).
     """
+    if int(transfer_blocks) != transfer_blocks or transfer_blocks < 0:
+        raise SettingsError(f"transfer_blocks must be a whole number >= 0, "
+                            f"got {transfer_blocks}")
     if transfer_category not in ("centroid", "missing"):
         raise SettingsError(f"transfer_category must be 'centroid' or 'missing', "
                             f"got {transfer_category!r}")
@@ -484,7 +551,8 @@ def five_four(n_participants: int, n_trials: int | None = None, seed: int = 0,
     frames = []
     for p, rng in enumerate(_participant_rngs(seed, _check_participants(n_participants))):
         train = np.concatenate([rng.permutation(9) for _ in range(train_blocks)])[:n]
-        test = np.concatenate([rng.permutation(16) for _ in range(transfer_blocks)])
+        test = np.concatenate([np.zeros(0, int),
+                               *(rng.permutation(16) for _ in range(int(transfer_blocks)))])
         items = np.r_[train, test].astype(int)
         frame = pd.DataFrame({
             "participant": participant_id(p),
@@ -658,15 +726,16 @@ def make_design(name: str, n_participants: int | None, n_trials: int | None = No
         An unknown design or option, or invalid values.
     """
     if name.startswith(FILE_PREFIX):
-        return from_file(name[len(FILE_PREFIX):], n_participants, n_trials, seed=seed,
-                         n_blocks=n_blocks, **options)
-    if name not in DESIGNS:
+        generate: Callable[..., pd.DataFrame] = partial(from_file, name[len(FILE_PREFIX):])
+    elif name not in DESIGNS:
         raise SettingsError(f"unknown design {name!r} (designs: "
                             f"{', '.join([*DESIGNS, 'file:PATH'])})")
-    if n_participants is None:
+    elif n_participants is None:
         raise SettingsError(f"design {name} needs a number of participants")
+    else:
+        generate = DESIGNS[name]
     try:
-        return DESIGNS[name](n_participants, n_trials, seed=seed, n_blocks=n_blocks, **options)
+        return generate(n_participants, n_trials, seed=seed, n_blocks=n_blocks, **options)
     except TypeError as exc:
         if "unexpected keyword" not in str(exc):
             raise

@@ -73,14 +73,38 @@ def simulate_table(table: TrialTable, model: Model, values: Mapping[str, object]
 
 def simulate_design(model: Model, design: str, n_participants: int, seed: int,
                     values: Mapping[str, float] | None = None, n_trials: int | None = None,
-                    n_blocks: int | None = None, **design_options) -> pd.DataFrame:
-    """Simulate ``n_participants`` new participants of ``model`` on ``design``."""
+                    n_blocks: int | None = None, draw: bool = False, **design_options
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate ``n_participants`` new participants of ``model`` on ``design``.
+
+    Parameters
+    ----------
+    values
+        Parameter values shared by all participants (the model's defaults for the rest).
+    draw
+        Instead, draw each participant's free parameters uniformly (scale coordinates) over the
+        model's generating box — as the recovery studies do; ``values`` then fixes some.
+
+    Returns
+    -------
+    trials, parameters
+        The simulated trials, and each participant's true parameters.
+    """
     frame = make_design(design, n_participants, n_trials, seed=seed, n_blocks=n_blocks,
                         **design_options)
     table = TrialTable.from_frame(frame)
-    full = complete_values(model, len(table.features), len(table.categories), values or {})
+    n_features, n_categories = len(table.features), len(table.categories)
+    full = complete_values(model, n_features, n_categories, values or {})
+    if draw:
+        from catmodel.simulate.simulate import sample_parameters
+
+        pset = ParameterSet.for_model(model, n_features, n_categories,
+                                      fix={k: v for k, v in (values or {}).items()})
+        full = sample_parameters(pset, table.n_learners, seed=seed + 2)
     out = simulate_table(table, model, full, seed=seed + 1)
-    return out.drop(columns=["run"])
+    params = pd.DataFrame({"participant": table.learners,
+                           **{k: np.broadcast_to(v, table.n_learners) for k, v in full.items()}})
+    return out.drop(columns=["run"]), params
 
 
 def fitted_values(fits: pd.DataFrame, model: Model, learners: list[str], n_features: int,

@@ -82,6 +82,8 @@ def test_n_blocks_and_n_trials_set_the_length():
     assert len(make_design("shj-1", 1, n_blocks=5)) == 40
     assert len(make_design("shj-1", 1, n_blocks=5, passes=2)) == 80
     assert len(make_design("5-4", 1, n_blocks=2)) == 18 + 16
+    assert len(make_design("5-4", 1, n_blocks=2, transfer_blocks=2)) == 18 + 32
+    assert set(make_design("5-4", 1, n_blocks=2, transfer_blocks=0)["phase"]) == {"train"}
     with pytest.raises(SettingsError):
         make_design("ii", 1, n_trials=250, n_blocks=2)
 
@@ -93,9 +95,11 @@ def test_gaussian_designs_balance_categories_within_blocks():
     assert (full == 50).all().all()
     last = counts.xs(3, level="block")  # 50 trials
     assert (last == 25).all().all()
-    odd = make_design("ii", 3, n_trials=101, block_size=101, seed=0)
+    odd = make_design("ii", 20, n_trials=101, block_size=101, seed=0)
     per = odd.groupby("participant")["category"].value_counts().unstack()
     assert set(per.min(axis=1)) == {50} and set(per.max(axis=1)) == {51}
+    # the extra trial goes to a random category, not always the same one
+    assert set(per.idxmax(axis=1)) == {"A", "B"}
 
 
 def test_two_gaussian_is_unchanged_through_make_design():
@@ -237,6 +241,9 @@ def test_user_categories_and_rotation():
                                                                                    [-1, 0]]),
                                atol=1e-12)
     np.testing.assert_allclose(c[0], np.diag([900.0, 100.0]), atol=1e-9)
+    # ii with other means keeps its own (diagonal) covariance
+    _, c = gaussian_categories("ii", means=means)
+    np.testing.assert_allclose(c, np.broadcast_to(gaussian_categories("ii")[1][0], (3, 2, 2)))
 
 
 # ----------------------------------------------------------------------------- SHJ
@@ -344,16 +351,25 @@ def test_five_four_new_items_get_the_centroid_label_or_none():
     # nearest training centroid, hand-computed: A = (.8,.6,.8,.6), B = (.25,.5,.25,.25)
     want = {"1001": "A", "1000": "B", "1111": "A", "0010": "B", "0101": "B", "0011": "A",
             "0100": "B"}
-    frame = make_design("5-4", 1, seed=0)
+    frame = make_design("5-4", 1, seed=0, transfer_category="centroid")
     new = frame[frame["item"].str[0] == "T"]
     got = {pattern(r[:4]): r[4] for r in new[["x1", "x2", "x3", "x4", "category"]].to_numpy()}
     assert got == want
-    missing = make_design("5-4", 1, seed=0, transfer_category="missing")
+    missing = make_design("5-4", 1, seed=0)  # the default: new items have no true label
     assert missing.loc[missing["item"].str[0] == "T", "category"].isna().all()
     assert missing.loc[missing["item"].str[0] != "T", "category"].notna().all()
-    # the loader needs a category on every row (the reason for the centroid default)
+    # rows without feedback may lack a category: the loader keeps them as transfer trials
+    table = TrialTable.from_frame(missing)
+    batch = table.to_batch()
+    new_rows = table.frame["category"].isna().to_numpy()
+    assert new_rows.sum() == 7
+    rows = batch.row.numpy()
+    assert (batch.category.numpy()[rows >= 0][new_rows[rows[rows >= 0]]] == -1).all()
+    # ... but a trial with feedback and no category is still an error
+    bad = missing.copy()
+    bad.loc[bad["item"] == "T10", "feedback"] = "A"
     with pytest.raises(DataError, match="missing category"):
-        TrialTable.from_frame(missing)
+        TrialTable.from_frame(bad)
 
 
 # ----------------------------------------------------------------------------- file designs
@@ -415,8 +431,13 @@ def test_file_design_round_trips_a_written_design(tmp_path):
     path = TrialTable.from_frame(frame).to_csv(tmp_path / "five_four.csv")
     again = make_design(f"file:{path}", None)
     cols = ["participant", "trial", "block", "x1", "x2", "x3", "x4", "category", "phase"]
-    pd.testing.assert_frame_equal(again[cols].reset_index(drop=True),
-                                  frame[cols].reset_index(drop=True), check_dtype=False)
+
+    def norm(f):  # new transfer items have no category: compare missing as missing
+        f = f[cols].reset_index(drop=True).astype({"category": object})
+        f["category"] = f["category"].where(f["category"].notna(), None)
+        return f
+
+    pd.testing.assert_frame_equal(norm(again), norm(frame), check_dtype=False)
     assert again["feedback"].isna().tolist() == frame["feedback"].isna().tolist()
 
 
@@ -426,3 +447,9 @@ def test_file_design_without_blocks_uses_block_size(tmp_path):
         path, index=False)
     frame = make_design(f"file:{path}", None, block_size=4)
     assert frame["block"].tolist() == [1] * 4 + [2] * 4 + [3] * 2
+
+
+def test_file_design_rejects_unknown_options(data_file):
+    path, columns, _ = data_file
+    with pytest.raises(SettingsError):
+        make_design(f"file:{path}", None, columns=columns, rotation=45)
