@@ -26,6 +26,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600 files; give the result the permissions a plain open() would
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
@@ -44,3 +46,9 @@ def write_csv(frame, path: str | os.PathLike, **kwargs) -> Path:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, **kwargs)
     return Path(path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

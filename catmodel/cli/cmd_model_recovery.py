@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from catmodel.cli.common import build_models, parse_settings, set_threads
+from catmodel.cli.common import (
+    add_design_options,
+    build_models,
+    parse_design_options,
+    parse_settings,
+    set_threads,
+)
 
 
 def add_parser(sub) -> None:
@@ -26,6 +32,7 @@ def add_parser(sub) -> None:
                    help="task design (default ii: two overlapping bivariate normal categories, "
                    "best possible accuracy between .8 and .9)")
     p.add_argument("--criterion", choices=["bic", "aic"], default="bic")
+    add_design_options(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--starts", type=int, default=5)
     p.add_argument("--candidates", type=int, default=None)
@@ -47,7 +54,7 @@ def run(args: argparse.Namespace) -> None:
     study = model_recovery(
         models, design=args.design, n_participants=args.participants, n_trials=args.trials,
         criterion=args.criterion, seed=args.seed, starts=args.starts,
-        candidates=args.candidates, progress=True,
+        candidates=args.candidates, progress=True, **parse_design_options(args.design_option),
     )
     out = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from catmodel.cli.common import build_models, parse_settings, set_threads
+from catmodel.cli.common import (
+    add_design_options,
+    build_models,
+    parse_design_options,
+    parse_settings,
+    set_threads,
+)
 
 
 def add_parser(sub) -> None:
@@ -24,6 +30,7 @@ def add_parser(sub) -> None:
     p.add_argument("--trials", type=int, default=400, help="trials per participant")
     p.add_argument("--design", default="two-gaussian",
                    help="task design (default two-gaussian, the demo's task)")
+    add_design_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of designs, parameters, "
                    "responses and the fit")
     p.add_argument("--starts", type=int, default=5, help="local refinements per participant")
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> None:
     study = parameter_recovery(
         model, design=args.design, n_participants=args.participants, n_trials=args.trials,
         seed=args.seed, starts=args.starts, candidates=args.candidates, progress=True,
+        **parse_design_options(args.design_option),
     )
     out = args.out
     out.mkdir(parents=True, exist_ok=True)

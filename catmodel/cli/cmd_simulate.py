@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from catmodel.cli.common import build_models, parse_assignments, parse_settings, to_number
+from catmodel.cli.common import (
+    add_design_options,
+    build_models,
+    parse_assignments,
+    parse_design_options,
+    parse_settings,
+    to_number,
+)
 from catmodel.errors import SettingsError
 
 
@@ -40,6 +47,7 @@ def add_parser(sub) -> None:
                    help="simulated runs per fitted participant (with --from-fits)")
     p.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
                    help="model settings, e.g. --set momentum=0.3")
+    add_design_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed (same seed, same file)")
     p.add_argument("--out", type=Path, required=True, help="CSV file to write")
     p.set_defaults(run=run)
@@ -67,7 +75,8 @@ def run(args: argparse.Namespace) -> None:
                   for k, v in parse_assignments(args.params, "--params").items()}
         frame, params = simulate_design(
             model, args.design or "two-gaussian", args.participants, seed=args.seed,
-            values=values, n_trials=args.trials, n_blocks=args.blocks, draw=args.draw_params)
+            values=values, n_trials=args.trials, n_blocks=args.blocks, draw=args.draw_params,
+            **parse_design_options(args.design_option))
         if args.draw_params:
             name = args.out.name.split(".")[0]
             params_path = write_csv(params, args.out.with_name(f"{name}.params.csv"))

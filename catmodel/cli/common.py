@@ -227,3 +227,31 @@ def _json_default(value):
     if isinstance(value, tuple):
         return list(value)
     return str(value)
+
+
+def add_design_options(parser: argparse.ArgumentParser) -> None:
+    """``--design-option NAME=VALUE`` (repeatable) for the design generators."""
+    parser.add_argument(
+        "--design-option", action="append", default=[], metavar="NAME=VALUE",
+        help="a design option, e.g. rotation=45, or means/covs as JSON: "
+        "'means=[[40,50],[60,50]]' (see catmodel.simulate.designs)",
+    )
+
+
+def parse_design_options(items: list[str]) -> dict[str, object]:
+    """Design options from ``NAME=VALUE`` strings; JSON arrays become numpy arrays."""
+    import numpy as np
+
+    out: dict[str, object] = {}
+    for item in items:
+        if "=" not in item:
+            raise SettingsError(f"--design-option: expected name=value, got {item!r}")
+        key, value = (v.strip() for v in item.split("=", 1))
+        if value.startswith("["):
+            try:
+                out[key] = np.asarray(json.loads(value), dtype=float)
+            except (ValueError, TypeError):
+                raise SettingsError(f"--design-option {key}: not a JSON array: {value}") from None
+        else:
+            out[key] = parse_setting_value(value)
+    return out

@@ -142,15 +142,15 @@ class Alcove(Model):
         return [
             Param("specificity", 3.0, 10**-1, 10**1.5, "log", generating=(10**0, 10**1),
                   doc="specificity c of the hidden nodes' receptive fields"),
-            Param("lr_w", 0.03, 10**-3.5, 10**0, "log", generating=(10**-2.5, 10**-1),
+            Param("lr_w", 0.03, 10**-3.5, 10**0, "log", generating=(10**-2.25, 10**-1),
                   doc="learning rate of the association weights"),
-            Param("lr_attn", 0.003, 10**-5, 10**0, "log", generating=(10**-3.5, 10**-1.5),
+            Param("lr_attn", 0.003, 10**-5, 10**0.5, "log", generating=(10**-3.5, 10**-1.5),
                   doc="learning rate of the attention strengths"),
         ]
 
     def choice_params(self) -> list[Param]:
         temperature = TEMPERATURE.with_bounds(10**-3, 10**1)
-        return [replace(temperature, default=0.1, generating=(10**-1.5, 10**-0.5)),
+        return [replace(temperature, default=0.1, generating=(10**-2, 10**-0.75)),
                 *super().choice_params()[1:]]
 
     # --- the learner ------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""The command line: help everywhere, the main jobs end to end, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from catmodel.cli.main import COMMANDS, main
+from tests.conftest import REPO
+
+EXAMPLE = REPO / "data" / "example.csv.gz"
+
+
+@pytest.mark.parametrize("command", [c.replace("_", "-") for c in COMMANDS])
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: catmodel " + command)
+    assert len(out.splitlines()) > 5
+
+
+def test_demo_draws_both_panels_and_prints_accuracy_and_kl(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--lr-cov", "1"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.split("last-epoch accuracy: ")[1].split()[0])
+    assert 0.5 <= accuracy <= 1.0
+    assert out.count("KL(true || learned)") == 2
+    png = tmp_path / "demo_lrcov1.png"
+    assert png.exists() and png.stat().st_size > 20_000
+
+
+def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
+    out = tmp_path / "fit"
+    data = pd.read_csv(EXAMPLE)
+    subset = tmp_path / "four.csv"
+    data[data["participant"].isin(data["participant"].unique()[:4])].to_csv(subset, index=False)
+    assert main(["fit", str(subset), "--models", "gaussian", "--starts", "2",
+                 "--candidates", "64", "--out", str(out)]) == 0
+    fits = pd.read_csv(out / "fits.csv")
+    assert list(fits.columns[:3]) == ["participant", "model", "lr_mu"]
+    for column in ("se_lr_mu", "nll", "aic", "bic", "n_params", "n_trials", "converged",
+                   "at_bound"):
+        assert column in fits
+    assert len(fits) == 4 and set(fits["model"]) == {"gaussian"}
+    starts = pd.read_csv(out / "starts.csv")
+    assert len(starts) == 4 * 2
+    trials = pd.read_csv(out / "trials.csv.gz")
+    assert len(trials) == 4 * 400
+    assert (trials[["p_gaussian_A", "p_gaussian_B"]].sum(axis=1) - 1).abs().max() < 1e-9
+    run = json.loads((out / "run.json").read_text())
+    assert run["kind"] == "fit" and len(run["data"]["sha256"]) == 64
+    assert run["models"]["gaussian"]["settings"]["sd_band"] == [0.01, 2.0]
+    assert "torch" in run["versions"]
+    # compare on the same folder
+    assert main(["compare", str(out)]) == 0
+    assert (out / "comparison.csv").exists() and (out / "group.csv").exists()
+
+
+def test_bad_data_gives_one_line_error_naming_file_row_and_column(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("participant,trial,x1,x2,category,response\n1,1,0.5,0.1,A,A\n"
+                   "1,2,oops,0.2,B,A\n")
+    code = main(["fit", str(bad), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "bad.csv" in err and "row 3" in err and "x1" in err
+    assert not (tmp_path / "out" / "fits.csv").exists()
+
+
+def test_unknown_parameter_and_setting_are_one_line_errors(tmp_path, capsys):
+    assert main(["fit", str(EXAMPLE), "--fix", "nope=1", "--out", str(tmp_path)]) == 2
+    assert "nope" in capsys.readouterr().err
+    assert main(["fit", str(EXAMPLE), "--set", "speed=3", "--out", str(tmp_path)]) == 2
+    assert "speed" in capsys.readouterr().err
+
+
+def test_simulated_file_fits_back_and_posterior_predictive_runs(tmp_path, capsys):
+    sim = tmp_path / "sim.csv"
+    assert main(["simulate", "--model", "gaussian", "--participants", "3", "--trials", "120",
+                 "--draw-params", "--seed", "3", "--out", str(sim)]) == 0
+    frame = pd.read_csv(sim)
+    assert len(frame) == 360 and frame["response"].isin(["A", "B"]).all()
+    assert (tmp_path / "sim.params.csv").exists()
+    out = tmp_path / "fit"
+    assert main(["fit", str(sim), "--starts", "2", "--candidates", "64", "--out",
+                 str(out)]) == 0
+    ppc = tmp_path / "ppc.csv"
+    assert main(["simulate", "--model", "gaussian", "--from-fits", str(out), "--runs", "4",
+                 "--out", str(ppc)]) == 0
+    pred = pd.read_csv(ppc)
+    assert len(pred) == 4 * 360 and sorted(pred["run"].unique()) == [1, 2, 3, 4]
+    assert (pred.groupby("run")["x1"].sum().nunique()) == 1  # the same stimuli every run
+
+
+def test_recover_writes_the_tables_and_figure(tmp_path, capsys):
+    out = tmp_path / "rec"
+    assert main(["recover", "--participants", "6", "--trials", "120", "--starts", "2",
+                 "--candidates", "64", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "recovery_summary.csv")
+    assert list(summary.columns[:5]) == ["parameter", "r", "bias", "rmse", "share_within_1"]
+    assert set(summary["parameter"]) == {"lr_mu", "lr_cov", "lr_w", "temperature"}
+    recovery = pd.read_csv(out / "recovery.csv")
+    assert len(recovery) == 6 * 4
+    corr = pd.read_csv(out / "recovery_correlations.csv")
+    assert corr.columns[0] == "parameter" and len(corr) == 4
+    assert (out / "recovery.png").stat().st_size > 10_000
