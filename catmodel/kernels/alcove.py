@@ -5,7 +5,10 @@ per-trial loops over the nodes (distances, activations, outputs, weight and atte
 run over contiguous memory. With ``nodes="seen"`` only the nodes recruited so far (a prefix,
 since nodes are ordered by first presentation) are visited. The operations per node are those
 of :meth:`Alcove.step` in the same order, so the two agree to rounding (held to 1e-10 by the
-contract tests). Cost: O(T J (D + K)) per learner for J nodes.
+contract tests). Cost: O(T J (D + K)) per learner for J nodes; measured on 2 cores, 1000
+learners x 400 trials of a 2-D continuous task (J = 400 nodes): 0.43 µs per learner-trial
+(wall), 0.17 ms per learner; about 0.24 µs with ``nodes="seen"``, 0.6 µs Euclidean. The
+activations' exp is the vectorised :func:`catmodel.kernels.prototype.exp_nonpositive`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numba as nb
 import numpy as np
 
 from catmodel.kernels.common import batch_arrays
+from catmodel.kernels.prototype import exp_nonpositive
 
 _FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
 
@@ -40,6 +44,8 @@ def _rollout(
         half_inv = np.zeros(j_max)
         a = np.zeros(j_max)
         back = np.zeros(j_max)
+        bits = np.zeros(j_max, dtype=np.int64)
+        arg = np.zeros(j_max)
         o = np.zeros(n_cat)
         err = np.zeros(n_cat)
         c_l = c[l]
@@ -63,16 +69,13 @@ def _rollout(
                         dist[j] += ad * (diff * diff)
             if r == 2:
                 for j in range(n_act):
-                    s = dist[j]
-                    if s > 0.0:
-                        root = math.sqrt(s)
-                        dist[j] = root
-                        half_inv[j] = 0.5 / root
-                    else:
-                        dist[j] = 0.0
-                        half_inv[j] = 0.0
+                    root = math.sqrt(dist[j])
+                    dist[j] = root
+                    # d dist / d alpha = diff^2 / (2 dist), taken as 0 at dist = 0
+                    half_inv[j] = 0.5 / root if root > 0.0 else 0.0
             for j in range(n_act):
-                a[j] = math.exp(-c_l * dist[j])
+                arg[j] = -c_l * dist[j]
+            exp_nonpositive(arg, a, bits, n_act)
             for k in range(n_cat):
                 acc = 0.0
                 for j in range(n_act):

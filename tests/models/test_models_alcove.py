@@ -153,8 +153,8 @@ def test_attention_is_clipped_at_zero(batch_of, backend):
     values = {"specificity": c, "lr_w": lr_w, "lr_attn": lr_a, "temperature": 1.0,
               "lapse": 0.0}
     h = np.array(xs[:4])
-    ref, ref_states, raw = _kruschke(np.array(xs), np.array(cats), h, np.zeros(4), c, lr_w,
-                                     lr_a, 2)
+    ref, _, raw = _kruschke(np.array(xs), np.array(cats), h, np.zeros(4), c, lr_w,
+                            lr_a, 2)
     assert min(r[1] for r in raw) < 0  # the update would make attention negative...
     logits = rollout_logits(Alcove(), batch, [0], values, backend=backend).numpy()[0]
     np.testing.assert_allclose(logits, ref, rtol=0, atol=1e-12)

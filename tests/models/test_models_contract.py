@@ -15,7 +15,7 @@ import torch
 from catmodel.fitting.likelihood import Objective, torch_nll
 from catmodel.fitting.params import ParameterSet
 from catmodel.models.registry import available_models, get_model
-from catmodel.models.rollout import as_value_tensors, rollout_logits, torch_rollout
+from catmodel.models.rollout import as_value_tensors, rollout_logits
 from catmodel.simulate.simulate import response_probabilities, simulate_responses
 
 #: extra settings checked for the built-in models (the defaults are always checked)

@@ -1,0 +1,302 @@
+"""Every figure that applies to a results folder, drawn and saved in one call.
+
+A results folder is one of three kinds, told apart by its files (and ``run.json``'s ``kind``):
+
+``fit`` (``catmodel fit``: ``fits.csv``, ``trials.csv.gz``, ``run.json``)
+    ``learning_curves`` (data vs every model), ``learned_gaussians_<participant>`` (Gaussian
+    fits of two-feature data), ``parameters_<model>`` (one per model with free parameters) and
+    ``model_comparison`` (two models or more).
+``recover`` (``catmodel recover``: a fit folder plus ``recovery.csv`` and
+``recovery_summary.csv``)
+    ``parameter_recovery``, and the fit figures.
+``model-recovery`` (``catmodel model-recovery``: ``confusion.csv``, ``inversion.csv``)
+    ``model_recovery``.
+
+Figures that do not apply (say, learned Gaussians of three-feature data) are skipped with a
+message, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from catmodel.errors import CatmodelError, SettingsError
+
+FIT = "fit"
+RECOVER = "recover"
+MODEL_RECOVERY = "model-recovery"
+
+#: files that mark each kind of folder
+MARKERS = {
+    MODEL_RECOVERY: ("confusion.csv", "inversion.csv"),
+    RECOVER: ("fits.csv", "recovery.csv", "recovery_summary.csv"),
+    FIT: ("fits.csv",),
+}
+
+#: image formats ``draw_figures`` writes
+FORMATS = ("png", "pdf", "svg")
+
+
+class NotAResultsFolder(CatmodelError):
+    """The folder holds none of the results ``catmodel`` writes."""
+
+
+class FigureSkipped(UserWarning):
+    """A figure that does not apply to a folder was left out (the message says why)."""
+
+
+def folder_kind(path: str | Path) -> str:
+    """``"fit"``, ``"recover"`` or ``"model-recovery"``.
+
+    ``run.json``'s ``kind`` decides when the folder has that kind's files; otherwise the files
+    do (model recovery, then parameter recovery, then fit).
+
+    Raises
+    ------
+    NotAResultsFolder
+        No such folder, or none of the files of any kind.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        raise NotAResultsFolder(f"{p}: no such folder")
+    has = {kind: all((p / f).exists() for f in files) for kind, files in MARKERS.items()}
+    recorded = _recorded_kind(p)
+    if has.get(recorded):
+        return recorded
+    for kind in (MODEL_RECOVERY, RECOVER, FIT):
+        if has[kind]:
+            return kind
+    raise NotAResultsFolder(
+        f"{p}: not a catmodel results folder (expected fits.csv from `catmodel fit`, "
+        "recovery.csv from `catmodel recover` or confusion.csv from `catmodel "
+        "model-recovery`)")
+
+
+def _recorded_kind(path: Path) -> str | None:
+    try:
+        return json.loads((path / "run.json").read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """The formats, lower case, each one of :data:`FORMATS`."""
+    out = tuple(f.strip().lower().lstrip(".") for f in formats if f.strip())
+    bad = [f for f in out if f not in FORMATS]
+    if bad or not out:
+        raise SettingsError(f"unknown figure format {bad[0] if bad else ''!r} "
+                            f"(formats: {', '.join(FORMATS)})")
+    return out
+
+
+def safe_name(text: str) -> str:
+    """``text`` usable in a file name (anything but letters, digits, ``.-_`` becomes ``_``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "x"
+
+
+class _Saver:
+    """Saves figures under one folder in the requested formats and closes them."""
+
+    def __init__(self, out_dir: Path, formats: tuple[str, ...]) -> None:
+        self.out_dir = out_dir
+        self.formats = formats
+        self.written: list[Path] = []
+
+    def __call__(self, fig, name: str) -> None:
+        import matplotlib.pyplot as plt
+
+        from catmodel.plots.style import save_figure
+
+        try:
+            fig.tight_layout()
+            self.written += save_figure(fig, self.out_dir / name, self.formats)
+        finally:
+            plt.close(fig)
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, FigureSkipped, stacklevel=3)
+
+
+def draw_figures(folder: str | Path, out_dir: str | Path, formats: Sequence[str] = ("png", "pdf"),
+                 participant: str | None = None, runs: int = 20, seed: int = 0, *,
+                 on_skip: Callable[[str], None] | None = None) -> list[Path]:
+    """Draw every figure that applies to a results folder and save it into ``out_dir``.
+
+    Parameters
+    ----------
+    folder
+        A folder written by ``catmodel fit``, ``catmodel recover`` or ``catmodel
+        model-recovery`` (see the module docstring for the figures of each).
+    out_dir
+        Where the figures go (created when missing).
+    formats
+        Image formats; every figure is written once per format.
+    participant
+        The participant of the learned-Gaussians figure (default: the one with the median
+        NLL).
+    runs
+        Posterior predictive runs per participant for the learning curves (0: only the
+        expected curves from the predicted probabilities).
+    seed
+        Seed of the posterior predictive runs.
+    on_skip
+        Called with a message for every figure that does not apply; default a
+        :class:`FigureSkipped` warning.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in order.
+
+    Raises
+    ------
+    NotAResultsFolder
+        ``folder`` is not a results folder.
+    catmodel.errors.CatmodelError
+        An unknown participant, format or a negative number of runs.
+    """
+    from catmodel.plots.style import paper_style
+
+    formats = check_formats(formats)
+    if runs < 0:
+        raise SettingsError(f"runs must be 0 or more, got {runs}")
+    kind = folder_kind(folder)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save = _Saver(out, formats)
+    skip = on_skip or _warn
+    with paper_style():
+        if kind == MODEL_RECOVERY:
+            model_recovery_figures(Path(folder), save)
+        else:
+            from catmodel.results import read_fit_folder
+
+            fit = read_fit_folder(folder)
+            check_participant(fit, participant)
+            if kind == RECOVER:
+                recovery_figures(Path(folder), save)
+            fit_figures(fit, save, skip, participant=participant, runs=runs, seed=seed)
+    return save.written
+
+
+def check_participant(fit, participant: str | None) -> None:
+    """Raise unless ``participant`` is None or was fitted."""
+    if participant is None:
+        return
+    known = list(dict.fromkeys(fit.fits["participant"].astype(str)))
+    if str(participant) not in known:
+        shown = ", ".join(known[:5]) + (", ..." if len(known) > 5 else "")
+        raise CatmodelError(f"no participant {participant!r} in {fit.path}/fits.csv "
+                            f"(participants: {shown})")
+
+
+def fit_figures(fit, save: Callable, skip: Callable[[str], None], participant: str | None = None,
+                runs: int = 20, seed: int = 0) -> None:
+    """Learning curves, learned Gaussians, parameter distributions and model comparison."""
+    learning_curve_figure(fit, save, skip, runs, seed)
+    learned_gaussians_figure(fit, save, skip, participant)
+    parameter_figures(fit, save, skip)
+    comparison_figure(fit, save, skip)
+
+
+def _chance(fit) -> float | None:
+    categories = fit.run.get("data", {}).get("categories")
+    if not categories and fit.trials is not None:
+        categories = fit.trials["category"].dropna().unique()
+    return 1.0 / len(categories) if categories is not None and len(categories) else None
+
+
+def learning_curve_figure(fit, save: Callable, skip: Callable[[str], None], runs: int,
+                          seed: int) -> None:
+    from catmodel.plots.curves import learning_curves, plot_learning_curves
+
+    if fit.trials is None:
+        skip("learning curves: no trials.csv.gz in the folder")
+        return
+    curves = learning_curves(fit, runs=runs, seed=seed)
+    axes = plot_learning_curves(curves, chance=_chance(fit))
+    save(axes.flat[0].figure, "learning_curves")
+
+
+def learned_gaussians_figure(fit, save: Callable, skip: Callable[[str], None],
+                             participant: str | None) -> None:
+    from catmodel.plots.gaussians import (
+        NotApplicable,
+        learned_gaussians,
+        plot_learned_gaussians,
+    )
+
+    try:
+        learned = learned_gaussians(fit, participant)
+    except NotApplicable as why:
+        skip(f"learned Gaussians: {why}")
+        return
+    save(plot_learned_gaussians(learned), f"learned_gaussians_{safe_name(learned.participant)}")
+
+
+def parameter_figures(fit, save: Callable, skip: Callable[[str], None]) -> None:
+    from catmodel.plots.params import (
+        free_parameter_scales,
+        parameter_table,
+        plot_parameter_distributions,
+        registry_scales,
+    )
+
+    for model in fit.models:
+        scales = free_parameter_scales(fit.run, model)
+        if not scales and "models" not in fit.run:  # no run record: the model's defaults
+            data = fit.run.get("data", {})
+            scales = registry_scales(model, len(fit.features) or 2,
+                                     len(data.get("categories", [])) or 2)
+        table = parameter_table(fit.fits, model, scales)
+        if table.empty:
+            skip(f"parameters of {model}: no free parameters")
+            continue
+        axes = plot_parameter_distributions(table)
+        save(axes[0].figure, f"parameters_{safe_name(model)}")
+
+
+def comparison_figure(fit, save: Callable, skip: Callable[[str], None]) -> None:
+    from catmodel.plots.comparison import comparison_tables, plot_model_comparison
+
+    if len(fit.models) < 2:
+        skip(f"model comparison: only one model ({fit.models[0]}) was fitted")
+        return
+    comparison, group = comparison_tables(fit)
+    save(plot_model_comparison(comparison, group), "model_comparison")
+
+
+def recovery_figures(path: Path, save: Callable) -> None:
+    """The true-vs-recovered scatter of a parameter-recovery folder."""
+    import pandas as pd
+
+    from catmodel.plots.recovery import recovery_scatter
+
+    recovery = pd.read_csv(path / "recovery.csv", dtype={"participant": str})
+    summary = pd.read_csv(path / "recovery_summary.csv")
+    axes = recovery_scatter(recovery, summary)
+    save(axes[0].figure, "parameter_recovery")
+
+
+def model_recovery_figures(path: Path, save: Callable) -> None:
+    """The confusion and inversion heatmaps of a model-recovery folder."""
+    import pandas as pd
+
+    from catmodel.plots.recovery import model_recovery_figure
+
+    confusion = pd.read_csv(path / "confusion.csv")
+    inversion = pd.read_csv(path / "inversion.csv")
+    criterion = _recorded_criterion(path)
+    save(model_recovery_figure(confusion, inversion, criterion), "model_recovery")
+
+
+def _recorded_criterion(path: Path) -> str:
+    try:
+        return str(json.loads((path / "run.json").read_text()).get("criterion", "bic"))
+    except (OSError, ValueError, AttributeError):
+        return "bic"
