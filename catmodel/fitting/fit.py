@@ -18,7 +18,6 @@ import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import torch
 
 from catmodel.errors import SettingsError
 from catmodel.fitting.hessian import finite_difference_hessian, standard_errors
@@ -52,6 +51,7 @@ def fit(
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     free: Sequence[str] = (),
     refine: str = "nelder-mead",
+    refine_options: Mapping[str, object] | None = None,
     standardize: bool = True,
     progress: bool = False,
 ) -> FitResult:
@@ -75,6 +75,10 @@ def fit(
     refine
         ``"nelder-mead"`` (default; measured better per unit time, see
         ``benchmarks/refinement.py``) or ``"gradient"``.
+    refine_options
+        Keyword arguments of the refinement (:func:`~catmodel.fitting.neldermead.
+        batched_nelder_mead` or :func:`~catmodel.fitting.gradient.refine_gradient`), e.g.
+        ``{"iterations": 50}`` for the gradient refinement.
     standardize
         Standardise features over the data set (when ``data`` is a table).
     progress
@@ -102,7 +106,7 @@ def fit(
 
         fits.append(
             fit_model(model, batch, pset, starts=starts, candidates=candidates, seed=seed,
-                      refine=refine, report=report)
+                      refine=refine, refine_options=refine_options, report=report)
         )
     if bar is not None:
         bar.n = bar.total
@@ -124,6 +128,7 @@ def fit_model(
     candidates: int | None = None,
     seed: int = 0,
     refine: str = "nelder-mead",
+    refine_options: Mapping[str, object] | None = None,
     report=None,
 ) -> ModelFit:
     """Fit one model to every learner of ``batch`` (see :func:`fit`)."""
@@ -164,13 +169,13 @@ def fit_model(
         opt_conv = np.ones(len(start_rows), dtype=bool)
     elif refine == "nelder-mead":
         final_full, final_nll, opt_conv = _refine_nelder_mead(
-            objective, start_rows, start_scale, report
+            objective, start_rows, start_scale, report, dict(refine_options or {})
         )
     elif refine == "gradient":
         from catmodel.fitting.gradient import refine_gradient
 
         final_full, final_nll, opt_conv = refine_gradient(
-            objective, start_rows, start_scale
+            objective, start_rows, start_scale, **dict(refine_options or {})
         )
     else:
         raise SettingsError(f"unknown refinement {refine!r} (nelder-mead or gradient)")
@@ -219,7 +224,7 @@ def fit_model(
     )
 
 
-def _refine_nelder_mead(objective: Objective, rows, start_scale, report):
+def _refine_nelder_mead(objective: Objective, rows, start_scale, report, options):
     pset = objective.pset
     search_pos = [objective.free_names.index(n) for n in objective.search_names]
     z0 = pset.scale_to_unconstrained(start_scale)[:, search_pos]
@@ -233,7 +238,7 @@ def _refine_nelder_mead(objective: Objective, rows, start_scale, report):
         f, full_scale = objective(rows[idx], search_scale, warm)
         return f, full_scale
 
-    result = batched_nelder_mead(fun, z0)
+    result = batched_nelder_mead(fun, z0, **options)
     report(0.95)
     return result.aux, result.fun, result.converged
 
@@ -281,5 +286,3 @@ def _progress_bar(enabled: bool, total: int):
     # delay: the bar shows only when the run takes longer than a couple of seconds
     return tqdm(total=total, delay=2.0, unit="%", desc="fitting", leave=False)
 
-
-torch.set_default_dtype(torch.float64) if False else None  # float64 is chosen per batch

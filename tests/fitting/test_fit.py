@@ -86,12 +86,16 @@ def test_fixing_a_parameter_removes_it_from_the_search(simulated):
     assert np.allclose(f.values["lr_cov"], 0.05) and f.n_params == 3
 
 
-def test_gradient_refinement_also_reaches_the_optimum(simulated, fitted):
+def test_gradient_refinement_descends_from_the_search_starts(simulated):
+    """Adam through the trajectory improves on its starts (which method is better per unit
+    time is measured by benchmarks/refinement.py, not asserted here)."""
     model, batch, _ = simulated
     sub = batch.select(range(2))
-    nm = fit(sub, [model], starts=2, seed=1).fits[0]
-    gd = fit(sub, [model], starts=2, seed=1, refine="gradient").fits[0]
-    assert np.all(gd.nll <= nm.nll + 2.0)
+    gd = fit(sub, [model], starts=2, seed=1, refine="gradient",
+             refine_options={"iterations": 30, "learning_rate": 0.1}).fits[0]
+    search_only = fit(sub, [model], starts=2, seed=1, refine="gradient",
+                      refine_options={"iterations": 1}).fits[0]
+    assert np.all(gd.nll <= search_only.nll) and np.any(gd.nll < search_only.nll - 0.1)
 
 
 @pytest.mark.slow
