@@ -118,3 +118,49 @@ def shj_blocks(
         else np.zeros(0, dtype=np.int64)
     )
     return SHJ_STIMULI[order].copy(), labels[order].copy()
+
+
+def shj_batch(orders: int = 16, n_blocks: int = 16, seed: int = 100):
+    """Every type's trials in random item orders, as one batch for the models.
+
+    Rows are ordered by type, then order: row ``(type - 1) * orders + i`` is order ``i`` of
+    that type, seeded by ``seed * type + i``. Features are standardised as a fit would do
+    (0/1 become -1/+1 for these balanced designs).
+    """
+    import pandas as pd
+
+    from catmodel.data.batch import batch_from_frame
+
+    frames = []
+    for type_number in range(1, 7):
+        for i in range(orders):
+            x, c = shj_blocks(type_number, n_blocks, seed=seed * type_number + i)
+            frame = pd.DataFrame({"learner": f"{type_number}-{i}", "participant": f"{i}",
+                                  "category": c})
+            for d in range(3):
+                frame[f"x{d + 1}"] = x[:, d]
+            frames.append(frame)
+    return batch_from_frame(pd.concat(frames, ignore_index=True), ["x1", "x2", "x3"],
+                            categories=[0, 1])
+
+
+def block_errors(logits, batch, rows, temperature, lapse: float = 1e-4,
+                 block: int = 2 * ITEMS) -> np.ndarray:
+    """Mean predicted P(error) per block, (L, n_blocks), from logits (L, T, 2).
+
+    The model's own choice probabilities (shared choice rule) of the wrong category, averaged
+    over each block's trials — the quantity Nosofsky et al. (1994) plot for people.
+    """
+    import torch
+
+    from catmodel.models.choice import choice_log_probs
+
+    logp = choice_log_probs(logits, torch.as_tensor(temperature), lapse)
+    truth = batch.category[torch.as_tensor(rows)]
+    p_correct = torch.gather(logp, -1, truth[..., None])[..., 0].exp().numpy()
+    return 1.0 - p_correct.reshape(len(rows), -1, block).mean(-1)
+
+
+def type_curves(errors: np.ndarray, orders: int = 16) -> np.ndarray:
+    """Per-learner block errors ((6 * orders), n_blocks) -> mean curve per type (6, n_blocks)."""
+    return errors.reshape(6, orders, -1).mean(1)

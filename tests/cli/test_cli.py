@@ -109,3 +109,13 @@ def test_recover_writes_the_tables_and_figure(tmp_path, capsys):
     corr = pd.read_csv(out / "recovery_correlations.csv")
     assert corr.columns[0] == "parameter" and len(corr) == 4
     assert (out / "recovery.png").stat().st_size > 10_000
+
+
+def test_shipped_example_is_reproduced_by_its_documented_command(tmp_path, capsys):
+    readme = (REPO / "data" / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.startswith("| `example.csv.gz`"))
+    command = line.split("`catmodel ")[1].split("`")[0].split()
+    out = tmp_path / "example.csv.gz"
+    command[command.index("--out") + 1] = str(out)
+    assert main(command) == 0
+    assert pd.read_csv(out).equals(pd.read_csv(EXAMPLE))

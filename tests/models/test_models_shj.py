@@ -24,12 +24,11 @@ import pandas as pd
 import pytest
 import torch
 
-from catmodel.data.batch import batch_from_frame
 from catmodel.models.alcove import Alcove
-from catmodel.models.choice import choice_log_probs
 from catmodel.models.exemplar import Exemplar
 from catmodel.models.rollout import rollout_logits
-from catmodel.simulate.shj import SHJ_STIMULI, shj_blocks, shj_categories
+from catmodel.simulate.shj import SHJ_STIMULI, block_errors, shj_blocks, shj_categories
+from catmodel.simulate.shj import shj_batch as make_shj_batch
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 NOSOF94 = DATASETS / "catlearn_cirp_grouplevel" / "data" / "nosof94.RData"
@@ -129,31 +128,11 @@ def nosof94() -> np.ndarray:
 @pytest.fixture(scope="module")
 def shj_batch():
     """16 random orders of 16 two-pass blocks per type; rows ordered by type, then order."""
-    frames = []
-    for type_number in range(1, 7):
-        for i in range(ORDERS):
-            x, c = shj_blocks(type_number, N_BLOCKS, seed=100 * type_number + i)
-            frame = pd.DataFrame({"learner": f"{type_number}-{i}", "participant": f"{i}",
-                                  "category": c})
-            for d in range(3):
-                frame[f"x{d + 1}"] = x[:, d]
-            frames.append(frame)
-    # standardised as a fit would: 0/1 features become -1/+1
-    return batch_from_frame(pd.concat(frames, ignore_index=True), ["x1", "x2", "x3"],
-                            categories=[0, 1])
+    return make_shj_batch(ORDERS, N_BLOCKS)
 
 
-def _block_errors(logits: torch.Tensor, batch, rows: np.ndarray, temperature: float):
-    """Mean predicted P(error) per block (L, 16) from logits (L, T, 2)."""
-    logp = choice_log_probs(logits, temperature, LAPSE)
-    truth = batch.category[torch.as_tensor(rows)]
-    p_correct = torch.gather(logp, -1, truth[..., None])[..., 0].exp().numpy()
-    return 1.0 - p_correct.reshape(len(rows), N_BLOCKS, BLOCK).mean(-1)
-
-
-def _type_curves(errors: np.ndarray) -> np.ndarray:
-    """(6 * ORDERS, 16) per-learner curves -> (6, 16) mean curve per type."""
-    return errors.reshape(6, ORDERS, N_BLOCKS).mean(1)
+def _block_errors(logits: torch.Tensor, batch, rows: np.ndarray, temperature):
+    return block_errors(logits, batch, rows, temperature, LAPSE)
 
 
 def _rmse(curves: np.ndarray, data: np.ndarray) -> float:

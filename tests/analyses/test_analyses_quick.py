@@ -1,0 +1,31 @@
+"""The report's scripts run end to end on a tiny subset (as in CI)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from analyses import run_all
+from tests.conftest import SHARED_DATASETS
+
+
+def test_run_all_quick_writes_the_report(tmp_path):
+    assert run_all.main(["--quick", "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "REPORT.md").read_text()
+    assert report.startswith("# catmodel report")
+    demo = json.loads((tmp_path / "gaussian_learner" / "demo.json").read_text())
+    assert demo[0]["accuracy"] >= 0.95
+    robustness = json.loads((tmp_path / "gaussian_learner" / "robustness.json").read_text())
+    assert robustness["total"]["exceptions"] == 0
+    summary = pd.read_csv(tmp_path / "recovery" / "parameters" / "recovery_summary.csv")
+    assert set(summary["parameter"]) == {"lr_mu", "lr_cov", "lr_w", "temperature"}
+    confusion = pd.read_csv(tmp_path / "recovery" / "models_ii" / "confusion.csv")
+    assert confusion.columns[0] == "generating"
+    assert (tmp_path / "simulated" / "summary.csv").exists()
+    assert "![" in report
+    if SHARED_DATASETS.exists():
+        figures = tmp_path / "crossley_2cat" / "figures"
+        assert (figures / "learning_curves.png").stat().st_size > 10_000
+        assert list(figures.glob("learned_gaussians_*.png"))
+        assert (tmp_path / "shj" / "shj_curves.png").exists()
