@@ -63,14 +63,13 @@ Learning curves in the generating box (method in :mod:`catmodel.models.similarit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
 import torch
 
 from catmodel.errors import SettingsError
-from catmodel.models.base import TEMPERATURE, Model, Param, State
+from catmodel.models.base import Model, Param, State, make_temperature
 from catmodel.models.similarity import metric_exponent, safe_sqrt
 
 #: association weights are clipped to [-WEIGHT_LIMIT, WEIGHT_LIMIT] (a safeguard)
@@ -132,6 +131,7 @@ class Alcove(Model):
         "ALCOVE (Kruschke, 1992): exemplar nodes with learned dimensional attention and "
         "association weights, humble-teacher gradient descent"
     )
+    temperature_param = make_temperature(10**-3, 10**1, 0.1, (10**-2, 10**-0.75))
     default_settings: ClassVar[dict] = {"metric": "city-block", "nodes": "session"}
     setting_docs: ClassVar[dict] = {
         "metric": "city-block (separable dimensions, r = 1) or euclidean (integral, r = 2)",
@@ -155,11 +155,6 @@ class Alcove(Model):
             Param("lr_attn", 0.003, 10**-5, 10**0.5, "log", generating=(10**-3.5, 10**-1.5),
                   doc="learning rate of the attention strengths"),
         ]
-
-    def choice_params(self) -> list[Param]:
-        temperature = TEMPERATURE.with_bounds(10**-3, 10**1)
-        return [replace(temperature, default=0.1, generating=(10**-2, 10**-0.75)),
-                *super().choice_params()[1:]]
 
     # --- the learner ------------------------------------------------------------------
     def node_arrays(self, batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

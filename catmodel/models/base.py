@@ -122,6 +122,13 @@ LAPSE = Param(
 )
 
 
+def make_temperature(lower: float, upper: float, default: float,
+                      generating: tuple[float, float]) -> Param:
+    """The shared temperature with a model's own box (its logits have their own scale)."""
+    return replace(TEMPERATURE.with_bounds(lower, upper), default=default,
+                   generating=generating)
+
+
 class Model:
     """Base class of all learning models.
 
@@ -139,6 +146,9 @@ class Model:
     setting_docs: ClassVar[dict[str, str]] = {}
     #: models whose responses are scaled by the shared temperature (all but guessing)
     has_temperature: ClassVar[bool] = True
+    #: the temperature's box, default and generating box for this model's logits, whose scale
+    #: differs between models (see :func:`make_temperature`)
+    temperature_param: ClassVar[Param] = TEMPERATURE
 
     def __init__(self, **settings: Any) -> None:
         unknown = sorted(set(settings) - set(self.default_settings))
@@ -172,7 +182,7 @@ class Model:
 
     def choice_params(self) -> list[Param]:
         """Parameters of the shared choice rule: temperature (free) and lapse (fixed)."""
-        return [TEMPERATURE, LAPSE] if self.has_temperature else []
+        return [self.temperature_param, LAPSE] if self.has_temperature else []
 
     def params(self, n_features: int, n_categories: int) -> list[Param]:
         """All parameters, learning first, then the choice rule's."""

@@ -53,14 +53,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
 import torch
 
 from catmodel.errors import SettingsError
-from catmodel.models.base import TEMPERATURE, Model, Param, State
+from catmodel.models.base import Model, Param, State, make_temperature
 from catmodel.models.similarity import (
     attention_params,
     attention_weights,
@@ -82,6 +81,7 @@ class Exemplar(Model):
         "GCM trial by trial: summed exponential similarity to every earlier feedback trial's "
         "stimulus per category (optional memory decay); logits log S_k"
     )
+    temperature_param = make_temperature(10**-3, 10**1, 0.1, (10**-2, 10**-0.5))
     default_settings: ClassVar[dict] = {"metric": "city-block", "memory_decay": False}
     setting_docs: ClassVar[dict] = {
         "metric": "city-block (separable dimensions, r = 1) or euclidean (integral, r = 2)",
@@ -109,11 +109,6 @@ class Exemplar(Model):
                       doc="memory decay per trial: strength exp(-decay * trials ago)")
             )
         return params
-
-    def choice_params(self) -> list[Param]:
-        temperature = TEMPERATURE.with_bounds(10**-3, 10**1)
-        return [replace(temperature, default=0.1, generating=(10**-2, 10**-0.5)),
-                *super().choice_params()[1:]]
 
     # --- the learner ------------------------------------------------------------------
     def init_state(self, batch, index, values) -> State:

@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
 import torch
 
 from catmodel.errors import SettingsError
-from catmodel.models.base import TEMPERATURE, Model, Param, State
+from catmodel.models.base import Model, Param, State, make_temperature
 from catmodel.models.covariance import FullMatrix, Spectral, make_covariance
 
 
@@ -75,6 +74,7 @@ class Gaussian(Model):
         "Gaussian units with learnable means and full covariances feed an association "
         "network; one SGD(+momentum) step per feedback trial"
     )
+    temperature_param = make_temperature(10**-3, 10**0.25, 0.03, (10**-2.5, 10**-0.25))
     default_settings: ClassVar[dict] = {
         "units_per_category": 1,
         "momentum": 0.0,
@@ -121,11 +121,6 @@ class Gaussian(Model):
             Param("lr_w", 1.0, 10**-1.5, 10**1.75, "log", generating=(10**-0.5, 10**1.25),
                   doc="learning rate of the association weights"),
         ]
-
-    def choice_params(self) -> list[Param]:
-        temperature = TEMPERATURE.with_bounds(10**-3, 10**0.25)
-        return [replace(temperature, default=0.03, generating=(10**-2.5, 10**-0.25)),
-                *super().choice_params()[1:]]
 
     # --- state ------------------------------------------------------------------------
     @property

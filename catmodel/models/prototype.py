@@ -45,14 +45,13 @@ Learning curves in the generating box (method in :mod:`catmodel.models.similarit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
 import torch
 
 from catmodel.errors import SettingsError
-from catmodel.models.base import TEMPERATURE, Model, Param, State
+from catmodel.models.base import Model, Param, State, make_temperature
 from catmodel.models.similarity import (
     attention_params,
     attention_weights,
@@ -71,6 +70,7 @@ class Prototype(Model):
         "each category's prototype is the running mean of its members seen so far; "
         "logits are negative attention-weighted distances to the prototypes"
     )
+    temperature_param = make_temperature(10**-3, 10**1, 0.1, (10**-2, 10**-0.5))
     default_settings: ClassVar[dict] = {"metric": "city-block", "delta": False}
     setting_docs: ClassVar[dict] = {
         "metric": "city-block (separable dimensions, r = 1) or euclidean (integral, r = 2)",
@@ -93,11 +93,6 @@ class Prototype(Model):
                       doc="delta-rule learning rate of the prototypes (1 = last exemplar)")
             )
         return params
-
-    def choice_params(self) -> list[Param]:
-        temperature = TEMPERATURE.with_bounds(10**-3, 10**1)
-        return [replace(temperature, default=0.1, generating=(10**-2, 10**-0.5)),
-                *super().choice_params()[1:]]
 
     # --- the learner ------------------------------------------------------------------
     def init_state(self, batch, index, values) -> State:
