@@ -95,6 +95,8 @@ class ModelFit:
         frame["n_trials"] = self.n_trials
         frame["converged"] = self.converged
         frame["at_bound"] = [";".join(b) for b in self.at_bound]
+        # standard errors need a positive definite Hessian; where it is not, they are NaN
+        frame["hessian_pd"] = self.se_ok
         return frame
 
     def starts_frame(self) -> pd.DataFrame:
@@ -144,7 +146,8 @@ class FitResult:
         frames = [f.to_frame() for f in self.fits]
         frame = pd.concat(frames, ignore_index=True, sort=False)
         lead = ["participant", "model"] + (["condition"] if "condition" in frame else [])
-        stats = ["nll", "aic", "bic", "n_params", "n_trials", "converged", "at_bound"]
+        stats = ["nll", "aic", "bic", "n_params", "n_trials", "converged", "at_bound",
+                 "hessian_pd"]
         params = [c for c in frame.columns if c not in lead + stats and not c.startswith("se_")]
         ses = [c for c in frame.columns if c.startswith("se_")]
         ordered = []

@@ -139,7 +139,7 @@ class Model:
     :meth:`learning_params`, :meth:`init_state` and :meth:`step`.
     """
 
-    name: ClassVar[str] = ""
+    name: str = ""
     summary: ClassVar[str] = ""
     default_settings: ClassVar[dict[str, Any]] = {}
     #: documented per setting, shown by ``catmodel models``
@@ -166,9 +166,11 @@ class Model:
         """Validate ``self.settings``; raise :class:`SettingsError` on a bad value."""
 
     def with_settings(self, **settings: Any) -> Model:
-        """A new model of the same kind with some settings changed."""
+        """A new model of the same kind (and name) with some settings changed."""
         merged = {**self.settings, **settings}
-        return type(self)(**merged)
+        clone = type(self)(**merged)
+        clone.name = self.name
+        return clone
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.settings.items() if self.default_settings.get(k) != v}

@@ -7,6 +7,15 @@ from catmodel.models.base import Model
 
 _REGISTRY: dict[str, type[Model]] = {}
 
+#: named variants: a registered model with other settings, fitted under its own name
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "exemplar-decay": ("exemplar", {"memory_decay": True}),
+}
+
+#: nested pairs (restricted, full, parameters of the full model on their boundary in the
+#: restricted one) for likelihood-ratio tests: decay = 0 is the no-forgetting GCM
+NESTED: tuple[tuple[str, str, int], ...] = (("exemplar", "exemplar-decay", 1),)
+
 
 def register(cls: type[Model]) -> type[Model]:
     """Class decorator (or function) adding a model class to the registry under its name."""
@@ -29,14 +38,21 @@ def _load_builtins() -> None:
 
 
 def available_models() -> dict[str, type[Model]]:
-    """Registered model classes by name."""
+    """Registered model classes by name (variants under their own names)."""
     _load_builtins()
-    return dict(_REGISTRY)
+    models = dict(_REGISTRY)
+    models.update({name: _REGISTRY[base] for name, (base, _) in VARIANTS.items()})
+    return models
 
 
 def get_model(name: str, **settings) -> Model:
-    """A model instance by registered name, with settings."""
+    """A model instance by registered name (or variant name), with settings."""
     models = available_models()
     if name not in models:
         raise SettingsError(f"unknown model {name!r} (available: {', '.join(sorted(models))})")
+    if name in VARIANTS:
+        base, fixed = VARIANTS[name]
+        model = models[base](**{**fixed, **settings})
+        model.name = name  # results, files and comparisons carry the variant's name
+        return model
     return models[name](**settings)

@@ -43,8 +43,8 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
     for name in ("lr_mu", "lr_cov", "lr_w", "temperature", "lapse"):
         assert name in frame and f"se_{name}" in frame
     assert frame["se_lapse"].isna().all()  # fixed parameters have no standard error
-    assert list(frame.columns[-7:]) == ["nll", "aic", "bic", "n_params", "n_trials",
-                                         "converged", "at_bound"]
+    assert list(frame.columns[-8:]) == ["nll", "aic", "bic", "n_params", "n_trials",
+                                         "converged", "at_bound", "hessian_pd"]
     assert (frame["n_params"] == 4).all() and (frame["n_trials"] == 300).all()
     assert np.allclose(frame["aic"], 2 * frame["nll"] + 8)
     assert np.allclose(frame["bic"], 2 * frame["nll"] + 4 * np.log(300))
@@ -52,6 +52,7 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
     ok = f.se_ok
     assert ok.mean() >= 0.5 and np.all(np.isfinite(f.se[ok])) and np.all(f.se[ok] > 0)
     assert np.all(np.isnan(f.se[~ok]))
+    assert frame["hessian_pd"].tolist() == ok.tolist()
     summary = fitted.summary()
     assert "lr_mu" in summary.columns and summary.loc["gaussian", "n"] == 8
 

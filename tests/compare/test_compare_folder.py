@@ -1,0 +1,93 @@
+"""Comparison of a fit folder: nested likelihood-ratio tests, conditions, cross-validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from catmodel.cli.main import main
+from catmodel.compare.crossval import cross_validate
+from catmodel.fitting.fit import fit_model
+from catmodel.fitting.likelihood import Objective
+from catmodel.fitting.params import ParameterSet
+from catmodel.fitting.recovery import simulate_participants
+from catmodel.models.registry import get_model
+
+
+@pytest.fixture(scope="module")
+def two_conditions(tmp_path_factory):
+    """Eight simulated exemplar learners in two conditions, written as a trial file."""
+    model = get_model("exemplar")
+    table, _, _ = simulate_participants(model, "ii", 8, 120, seed=5)
+    frame = table.frame
+    frame["condition"] = np.where(frame["participant"].isin(table.learners[:4]), "a", "b")
+    path = tmp_path_factory.mktemp("cond") / "trials.csv"
+    cols = ["participant", "trial", "block", "x1", "x2", "category", "response",
+            "condition"]
+    frame[cols].to_csv(path, index=False)
+    return path
+
+
+def test_compare_runs_nested_tests_and_condition_statistics(two_conditions, tmp_path):
+    out = tmp_path / "fit"
+    assert main(["fit", str(two_conditions), "--models", "exemplar,exemplar-decay",
+                 "--starts", "2", "--candidates", "32", "--out", str(out)]) == 0
+    fits = pd.read_csv(out / "fits.csv")
+    assert set(fits["model"]) == {"exemplar", "exemplar-decay"}
+    assert "decay" in fits and fits.loc[fits["model"] == "exemplar", "decay"].isna().all()
+    assert main(["compare", str(out)]) == 0
+    lrt = pd.read_csv(out / "lrt.csv")
+    assert len(lrt) == 8 and (lrt["df"] == 1).all()
+    assert lrt["reference"].str.contains("chi").all()
+    assert lrt["p_value"].between(0, 1).all()
+    # the mixture reference halves the plain chi-square(1) tail for positive statistics
+    from scipy.stats import chi2
+
+    pos = lrt["statistic"] > 1e-9
+    assert np.allclose(lrt.loc[pos, "p_value"], 0.5 * chi2.sf(lrt.loc[pos, "statistic"], 1))
+    stats = pd.read_csv(out / "group_stats.csv")
+    assert {"model", "parameter", "term", "estimate", "p"} <= set(stats.columns)
+    assert set(stats["parameter"]) >= {"sensitivity", "temperature"}
+
+
+def test_leave_one_block_out_scores_held_out_responses_of_a_learner_that_saw_them():
+    model = get_model("gaussian")
+    _, batch, _ = simulate_participants(model, "two-gaussian", 3, 120, seed=2,
+                                        block_size=40)
+    cv = cross_validate(batch, [model], scheme="leave-one-block-out", starts=2,
+                        candidates=32)
+    assert len(cv) == 3 and (cv["folds"] == 3).all()
+    assert (cv["n_scored"] == 120).all()  # every response is held out exactly once
+    # recompute the first fold by hand: fit without block 1's responses, score block 1
+    pset = ParameterSet.for_model(model, 2, 2)
+    block1 = batch.block == 1
+    train = batch.with_responses(torch.where(block1, torch.full_like(batch.response, -1),
+                                             batch.response))
+    fit = fit_model(model, train, pset, starts=2, candidates=32)
+    test = batch.with_responses(torch.where(block1, batch.response,
+                                            torch.full_like(batch.response, -1)))
+    held_out = Objective(model, test, pset).nll_at(np.arange(3), fit.scale)
+    assert np.all(held_out < 40 * np.log(2))  # better than chance on the held-out block
+    # the held-out block's feedback still shapes the learner: removing it changes the
+    # predictions of the next block
+    no_feedback = test.with_feedback(torch.where(block1, torch.full_like(batch.feedback, -1),
+                                                 batch.feedback))
+    later = batch.block == 2
+    test2 = batch.with_responses(torch.where(later, batch.response,
+                                             torch.full_like(batch.response, -1)))
+    seen = Objective(model, test2, pset).nll_at(np.arange(3), fit.scale)
+    unseen = Objective(model, test2.with_feedback(no_feedback.feedback), pset).nll_at(
+        np.arange(3), fit.scale)
+    assert not np.allclose(seen, unseen)  # block 1's feedback shapes later predictions
+    total = cv["cv_nll"].to_numpy()
+    assert np.all(total > held_out - 1e-9)
+
+
+def test_forward_cross_validation_predicts_only_later_blocks():
+    model = get_model("prototype")
+    _, batch, _ = simulate_participants(model, "two-gaussian", 2, 120, seed=3, block_size=40)
+    cv = cross_validate(batch, [model], scheme="forward", starts=2, candidates=32)
+    assert (cv["folds"] == 2).all()
+    assert (cv["n_scored"] == 80).all()  # blocks 2 and 3, never block 1
