@@ -8,7 +8,7 @@ of :meth:`Alcove.step` in the same order, so the two agree to rounding (held to 
 contract tests). Cost: O(T J (D + K)) per learner for J nodes; measured on 2 cores, 1000
 learners x 400 trials of a 2-D continuous task (J = 400 nodes): 0.43 µs per learner-trial
 (wall), 0.17 ms per learner; about 0.24 µs with ``nodes="seen"``, 0.6 µs Euclidean. The
-activations' exp is the vectorised :func:`catmodel.kernels.prototype.exp_nonpositive`.
+activations' exp is the vectorised :func:`catmodel.kernels.common.exp_nonpositive`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import math
 import numba as nb
 import numpy as np
 
-from catmodel.kernels.common import batch_arrays
-from catmodel.kernels.prototype import exp_nonpositive
+from catmodel.kernels.common import batch_arrays, exp_nonpositive
 
 _FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
 

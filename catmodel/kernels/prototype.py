@@ -1,8 +1,7 @@
 """Compiled CPU rollout of the prototype learner (:mod:`catmodel.models.prototype`).
 
 Same operations in the same order as :meth:`Prototype.step`, one learner per ``prange``
-iteration with its prototypes in a small local array. Also home of the small helpers the
-similarity kernels share (the rule for categories without a representation).
+iteration with its prototypes in a small local array.
 """
 
 from __future__ import annotations
@@ -12,71 +11,9 @@ import math
 import numba as nb
 import numpy as np
 
-from catmodel.kernels.common import batch_arrays
+from catmodel.kernels.common import batch_arrays, fill_missing
 
 _FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
-
-# exp(x) = 2^k exp(r), x = k ln 2 + r, |r| <= ln 2 / 2 (Cody-Waite: ln 2 in two parts)
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-#: below this argument exp(x) < 2^-1021 is returned as ~2^-1021 * exp(r) (never 0 or subnormal)
-_EXP_FLOOR = -708.0
-
-
-@nb.njit(cache=True, fastmath={"contract"})
-def exp_nonpositive(x, out, bits, n):  # pragma: no cover - compiled
-    """``out[j] = exp(x[j])`` for ``j < n`` and ``x[j] <= 0``, in two vectorisable loops.
-
-    The similarity kernels spend half their time in ``exp``, which without Intel's SVML the
-    compiler calls element by element (about 4 ns each). Written out (range reduction, a
-    degree-13 Taylor polynomial, then the power of two built in the exponent bits of ``bits``,
-    an int64 scratch array of at least ``n``), the loops vectorise: about 1 ns per element,
-    within 1 ulp of the libm result. Compiled without reassociation, which would fold the
-    two-part ln 2 and lose accuracy. Arguments below -708 (results under 3e-308) are clamped,
-    so such results are about 2^-1021 instead of a subnormal or 0: nothing the models compute
-    with them can tell the difference.
-    """
-    for j in range(n):
-        v = max(x[j], _EXP_FLOOR)
-        k = math.floor(v * _LOG2E + 0.5)
-        r = (v - k * _LN2_HI) - k * _LN2_LO
-        p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        out[j] = p
-        bits[j] = (np.int64(k) + 1023) << 52
-    scale = bits.view(np.float64)
-    for j in range(n):
-        out[j] = out[j] * scale[j]
-
-
-@nb.njit(cache=True, inline="always")
-def fill_missing(logits, has, n_cat):  # pragma: no cover - compiled
-    """In place: categories without a representation get the mean logit of those with one;
-    with none, every logit is 0 (as :func:`catmodel.models.similarity.fill_missing`)."""
-    total = 0.0
-    n_has = 0
-    for k in range(n_cat):
-        if has[k]:
-            total += logits[k]
-            n_has += 1
-    mean = total / max(n_has, 1)
-    for k in range(n_cat):
-        if not has[k]:
-            logits[k] = mean
-
 
 @nb.njit(parallel=True, cache=True, fastmath=_FASTMATH)
 def _rollout(x, feedback, n_trials, index, w, lr, r, delta, n_cat, out):  # pragma: no cover

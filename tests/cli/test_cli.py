@@ -119,3 +119,19 @@ def test_shipped_example_is_reproduced_by_its_documented_command(tmp_path, capsy
     command[command.index("--out") + 1] = str(out)
     assert main(command) == 0
     assert pd.read_csv(out).equals(pd.read_csv(EXAMPLE))
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("# 2. install the test extras and run the tests\n")[1]
+    command = block.splitlines()[0].strip()
+    assert "pytest" in command
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert command in [line.strip() for line in ci]
+
+
+def test_readme_main_job_uses_the_shipped_example():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("# 1. install, fit five models")[1].splitlines()[1]
+    assert "catmodel fit data/example.csv.gz" in block
+    assert EXAMPLE.exists()
