@@ -74,7 +74,7 @@ class Gaussian(Model):
         "Gaussian units with learnable means and full covariances feed an association "
         "network; one SGD(+momentum) step per feedback trial"
     )
-    temperature_param = make_temperature(10**-3, 10**0.25, 0.03, (10**-2.5, 10**-0.25))
+    temperature_param = make_temperature(10**-3, 10**1, 0.03, (10**-2.5, 10**-0.25))
     default_settings: ClassVar[dict] = {
         "units_per_category": 1,
         "momentum": 0.0,
@@ -114,11 +114,11 @@ class Gaussian(Model):
         # Boxes are for standardised features (the fitting default): activations are densities,
         # so the speed of learning scales with the units' spread in the stimulus space.
         return [
-            Param("lr_mu", 0.01, 10**-3.5, 10**-0.5, "log", generating=(1e-3, 1e-1),
+            Param("lr_mu", 0.01, 10**-3.5, 10**0.5, "log", generating=(1e-3, 1e-1),
                   doc="learning rate of the units' means"),
-            Param("lr_cov", 0.1, 10**-3.5, 10**0.5, "log", generating=(1e-2, 1.0),
+            Param("lr_cov", 0.1, 10**-3.5, 10**1, "log", generating=(1e-2, 1.0),
                   doc="learning rate of the units' covariance parameters"),
-            Param("lr_w", 1.0, 10**-1.5, 10**1.75, "log", generating=(10**-0.5, 10**1.25),
+            Param("lr_w", 1.0, 10**-1.5, 10**2, "log", generating=(10**-0.5, 10**1.25),
                   doc="learning rate of the association weights"),
         ]
 
