@@ -54,6 +54,10 @@ class BlockState:
         Category and response indices of the block's trials (-1: none).
     probabilities
         The learner's own category probabilities (G_y, G_x, K) over the grid.
+    unit_votes
+        (J,) the category each unit's association weights favour (the argmax of its column
+        of weights). Units start unlabelled (weights at zero), so this, not the unit's index,
+        says which category a unit stands for.
     """
 
     block: int
@@ -64,6 +68,7 @@ class BlockState:
     category: np.ndarray
     response: np.ndarray
     probabilities: np.ndarray
+    unit_votes: np.ndarray
 
     @property
     def accuracy(self) -> float:
@@ -261,6 +266,7 @@ def learned_gaussians(folder, participant: str | None = None, model_name: str = 
             covariances=std.undo_covariance(described["covariances"]),
             stimuli=raw[here], category=category[here], response=response[here],
             probabilities=probs.reshape(len(gy), len(gx), -1),
+            unit_votes=np.asarray(described["weights"]).argmax(axis=0),
         ))
     return LearnedGaussians(
         participant=str(batch.learners[i]),
@@ -332,8 +338,7 @@ def draw_block(ax, learned: LearnedGaussians, state: BlockState, n_sds=(1.0, 2.0
         ax.scatter(*state.stimuli[correct].T, s=10, color=color, linewidths=0, zorder=2)
         ax.scatter(*state.stimuli[wrong].T, s=10, facecolors="none", edgecolors=color,
                    linewidths=0.7, zorder=2)
-    for mean, cov, c in zip(state.means, state.covariances, learned.unit_category,
-                            strict=True):
+    for mean, cov, c in zip(state.means, state.covariances, state.unit_votes, strict=True):
         draw_gaussian(ax, mean, cov, _category_color(int(c)), n_sds=n_sds, zorder=4)
     ax.set_xlim(learned.grid_x[0], learned.grid_x[-1])
     ax.set_ylim(learned.grid_y[0], learned.grid_y[-1])
@@ -354,7 +359,8 @@ def _legend(fig, learned: LearnedGaussians) -> None:
                label="correct response"),
         Line2D([], [], color="0.4", marker="o", markerfacecolor="none", linestyle="none",
                markersize=4, label="error"),
-        Line2D([], [], color="0.4", linewidth=1.2, label="unit: 1 and 2 SD"),
+        Line2D([], [], color="0.4", linewidth=1.2,
+               label="unit: 1 and 2 SD, coloured by the category its weights favour"),
         Line2D([], [], color="0.1", linewidth=1.1, label="learner's decision boundary"),
         Patch(facecolor="0.5", alpha=0.25, label="learner's preferred category"),
     ]

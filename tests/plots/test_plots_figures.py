@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import torch
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex
 from matplotlib.patches import Ellipse
 
 from catmodel.cli.main import main
@@ -35,6 +36,7 @@ from catmodel.plots.params import (
     parameter_table,
     plot_parameter_distributions,
 )
+from catmodel.plots.style import PALETTE
 from catmodel.results import read_fit_folder, write_fit_folder
 from catmodel.simulate.curves import (
     accuracy_by_block,
@@ -178,6 +180,10 @@ def test_learned_gaussian_ellipses_are_the_learners_units_in_original_units(fold
         covs = std.undo_covariance(described["covariances"])
         areas = [np.pi * e.width * e.height / 4 for e in ellipses[::2]]
         np.testing.assert_allclose(areas, np.pi * np.sqrt(np.linalg.det(covs)), rtol=1e-6)
+        # each unit is coloured by the category its association weights favour
+        votes = np.asarray(described["weights"]).argmax(axis=0)
+        colours = [to_hex(e.get_edgecolor()) for e in ellipses[::2]]
+        assert colours == [PALETTE[v].lower() for v in votes]
     # the learned units move: they are not the same after every block
     assert not np.allclose(learned.blocks[0].covariances, learned.blocks[-1].covariances)
 
