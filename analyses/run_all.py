@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from analyses import crossley_2cat, recovery, shj, simulated
+from analyses import crossley_2cat, readme_figures, recovery, shj, simulated
 from analyses.common import REPO, parser
 
 
@@ -77,6 +77,8 @@ def main(argv=None) -> int:
         print(f"--- {module.__name__}")
         module.main(common)
     report(args.out)
+    if not args.quick:  # the README's pictures come from the full run only
+        readme_figures.main(["--out", str(args.out)])
     print(f"report in {args.out / 'REPORT.md'} ({time.perf_counter() - t0:.0f} s)")
     return 0
 

@@ -35,7 +35,8 @@ def add_parser(sub) -> None:
                      help="a `catmodel fit` results folder: use each participant's fit")
     p.add_argument("--design", default=None,
                    help="two-gaussian, ii, rb, shj-1..shj-6, 5-4 or file:PATH (default: "
-                   "two-gaussian; with --from-fits: each participant's own trials)")
+                   "two-gaussian; with --from-fits: each participant's own trials, or their "
+                   "fitted parameters on a fresh sequence of the design given)")
     p.add_argument("--participants", type=int, default=20, help="participants (default 20)")
     p.add_argument("--blocks", type=int, default=None, help="blocks per participant")
     p.add_argument("--trials", type=int, default=None, help="trials per participant "
@@ -56,19 +57,26 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> None:
     from catmodel.atomic import write_csv
     from catmodel.results import read_fit_folder
-    from catmodel.simulate.predictive import posterior_predictive, simulate_design
+    from catmodel.simulate.predictive import (
+        fitted_on_design,
+        posterior_predictive,
+        simulate_design,
+    )
 
     if args.runs < 1 or args.participants < 1:
         raise SettingsError("--runs and --participants must be at least 1")
     if args.from_fits is not None:
-        if args.design is not None:
-            raise SettingsError("--from-fits simulates each participant's own trials; "
-                                "leave out --design")
         folder = read_fit_folder(args.from_fits)
         if args.model not in folder.models:
             raise SettingsError(f"{args.from_fits}/fits.csv has no model {args.model!r} "
                                 f"(it has {', '.join(folder.models)})")
-        frame = posterior_predictive(folder, args.model, runs=args.runs, seed=args.seed)
+        if args.design is None:
+            frame = posterior_predictive(folder, args.model, runs=args.runs, seed=args.seed)
+        else:
+            frame = fitted_on_design(folder, args.model, args.design, seed=args.seed,
+                                     n_trials=args.trials, n_blocks=args.blocks,
+                                     runs=args.runs,
+                                     **parse_design_options(args.design_option))
     else:
         (model,) = build_models(args.model, parse_settings(args.settings))
         values = {k: to_number(v, "--params", k)

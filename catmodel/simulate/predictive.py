@@ -135,6 +135,28 @@ def posterior_predictive(folder, model_name: str, runs: int = 20, seed: int = 0
     return simulate_table(table, model, values, seed=seed, runs=runs, standardization=std)
 
 
+def fitted_on_design(folder, model_name: str, design: str, seed: int = 0,
+                     n_trials: int | None = None, n_blocks: int | None = None,
+                     runs: int = 1, **design_options) -> pd.DataFrame:
+    """Each fitted participant's parameters on a fresh stimulus sequence of ``design``.
+
+    What these participants would do in another task: participant ``i`` of the fit gets the
+    ``i``-th simulated sequence of the design (its own participant id is kept). The design's
+    features are standardised over the simulated data, as a fit of them would be.
+    """
+    model = folder.model(model_name)
+    learners = list(dict.fromkeys(folder.fits.loc[folder.fits["model"] == model_name,
+                                                  "participant"]))
+    frame = make_design(design, len(learners), n_trials, seed=seed, n_blocks=n_blocks,
+                        **design_options)
+    ids = dict(zip(dict.fromkeys(frame["participant"]), learners, strict=True))
+    frame["participant"] = frame["participant"].map(ids)
+    table = TrialTable.from_frame(frame)
+    values = fitted_values(folder.fits, model, list(table.learners), len(table.features),
+                           len(table.categories))
+    return simulate_table(table, model, values, seed=seed + 1, runs=runs)
+
+
 def fitted_table(folder) -> TrialTable:
     """The trial table a fit folder recorded, as a :class:`TrialTable`."""
     frame = folder.trials.drop(columns=[c for c in folder.trials.columns

@@ -95,6 +95,13 @@ def test_simulated_file_fits_back_and_posterior_predictive_runs(tmp_path, capsys
     pred = pd.read_csv(ppc)
     assert len(pred) == 4 * 360 and sorted(pred["run"].unique()) == [1, 2, 3, 4]
     assert (pred.groupby("run")["x1"].sum().nunique()) == 1  # the same stimuli every run
+    # the fitted participants on another design: their ids, the design's stimuli
+    other = tmp_path / "other.csv"
+    assert main(["simulate", "--model", "gaussian", "--from-fits", str(out), "--design", "ii",
+                 "--trials", "60", "--out", str(other)]) == 0
+    moved = pd.read_csv(other)
+    assert set(moved["participant"]) == set(frame["participant"]) and len(moved) == 3 * 60
+    assert moved["x1"].mean() > 20  # ii stimuli live around (50, 50), not near the demo's 0
 
 
 def test_recover_writes_the_tables_and_figure(tmp_path, capsys):
