@@ -104,8 +104,8 @@ def fit(
         def report(share: float, i=i) -> None:
             if bar is not None:
                 bar.n = int(100 * (i + share))
+                # one refresh per report: set_postfix_str redraws the bar itself
                 bar.set_postfix_str(model_list[i].name)
-                bar.refresh()
 
         fits.append(
             fit_model(model, batch, pset, starts=starts, candidates=candidates, seed=seed,
