@@ -8,7 +8,7 @@ of :meth:`Alcove.step` in the same order, so the two agree to rounding (held to 
 contract tests). Cost: O(T J (D + K)) per learner for J nodes; measured on 2 cores, 1000
 learners x 400 trials of a 2-D continuous task (J = 400 nodes): 0.43 µs per learner-trial
 (wall), 0.17 ms per learner; about 0.24 µs with ``nodes="seen"``, 0.6 µs Euclidean. The
-activations' exp is the vectorised :func:`catmodel.kernels.common.exp_nonpositive`.
+activations' exp is the vectorised :func:`catmodel.kernels.common.exp_array`.
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ import math
 import numba as nb
 import numpy as np
 
-from catmodel.kernels.common import batch_arrays, exp_nonpositive
-
-_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
+from catmodel.kernels.common import SIMILARITY_FASTMATH, batch_arrays, exp_array
 
 
-@nb.njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@nb.njit(parallel=True, cache=True, fastmath=SIMILARITY_FASTMATH)
 def _rollout(
     x, feedback, n_trials, index, nodes, first, n_nodes, c, lr_w, lr_attn, r, seen,
     weight_limit, attention_limit, n_cat, out,
@@ -43,7 +41,6 @@ def _rollout(
         half_inv = np.zeros(j_max)
         a = np.zeros(j_max)
         back = np.zeros(j_max)
-        bits = np.zeros(j_max, dtype=np.int64)
         arg = np.zeros(j_max)
         o = np.zeros(n_cat)
         err = np.zeros(n_cat)
@@ -74,7 +71,7 @@ def _rollout(
                     half_inv[j] = 0.5 / root if root > 0.0 else 0.0
             for j in range(n_act):
                 arg[j] = -c_l * dist[j]
-            exp_nonpositive(arg, a, bits, n_act)
+            exp_array(arg, a, n_act)
             for k in range(n_cat):
                 acc = 0.0
                 for j in range(n_act):

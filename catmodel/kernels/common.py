@@ -24,6 +24,11 @@ from numba.extending import intrinsic
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
+#: fastmath flags of the similarity kernels, whose inner loops are sums over exemplars or nodes:
+#: ``reassoc`` lets those sums vectorise (the Gaussian kernel, vectorised across learners
+#: instead, keeps its sums in the step function's order and uses its own flags)
+SIMILARITY_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
+
 #: below this argument exp(x) < 2^-1021 is returned as ~2^-1021 * exp(r) (never 0 or subnormal)
 _EXP_FLOOR = -708.0
 #: above this argument exp(x) would overflow; it is returned as ~2^1023 * exp(r) (finite)
@@ -112,12 +117,11 @@ def exp_poly(x):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, fastmath={"contract"})
-def exp_nonpositive(x, out, bits, n):  # pragma: no cover - compiled
+def exp_array(x, out, n):  # pragma: no cover - compiled
     """``out[j] = exp(x[j])`` for ``j < n`` (:func:`exp_poly`, in one vectorisable loop).
 
     The similarity kernels spend half their time in ``exp``: about 1 ns per element here
-    against 4 for libm's. ``bits`` (an int64 scratch array of at least ``n``) is no longer
-    needed and kept only so that callers need not change; ``x[j] <= 0`` is no longer required.
+    against 4 for libm's.
     """
     for j in range(n):
         out[j] = exp_poly(x[j])

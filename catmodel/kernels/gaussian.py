@@ -33,6 +33,7 @@ import numba as nb
 import numpy as np
 
 from catmodel.kernels.common import batch_arrays, exp_poly, sincos_poly
+from catmodel.models.covariance import planes
 
 #: learners per lockstep block (eight AVX-512 vectors of doubles)
 LANES = 64
@@ -80,14 +81,14 @@ def _compile_lanes(lanes: int):
     @nb.njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
     def rollout_lanes(
         first, n_active, x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0, eta0, lo,
-        hi, gain, box_lo, box_hi, momentum, generative, m_units, n_cat, plane_p, plane_q, out,
+        hi, gain, eta_limit, box_lo, box_hi, momentum, generative, m_units, n_cat, plane_p,
+        plane_q, out,
     ):  # pragma: no cover - compiled
         t_max = x.shape[1]
         d_feat = x.shape[2]
         n_units = means0.shape[0]
         n_planes = plane_p.shape[0]
         span = hi - lo
-        eta_limit = 10.0 / gain
         dlog = span * gain
         norm_const = d_feat * _LOG_2PI
 
@@ -342,8 +343,8 @@ _rollout_one = _compile_lanes(1)
 
 @nb.njit(parallel=True, cache=True)
 def _rollout(
-    x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0, eta0, lo, hi, gain, box_lo, box_hi,
-    momentum, generative, m_units, n_cat, plane_p, plane_q, n_threads, out,
+    x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0, eta0, lo, hi, gain, eta_limit,
+    box_lo, box_hi, momentum, generative, m_units, n_cat, plane_p, plane_q, n_threads, out,
 ):  # pragma: no cover - compiled
     n_learners = index.shape[0]
     n_chunks = max(min(n_threads, n_learners), 1)
@@ -357,15 +358,15 @@ def _rollout(
             n_active = min(stop - first, LANES)
             _rollout_block(
                 first, n_active, x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0,
-                eta0, lo, hi, gain, box_lo, box_hi, momentum, generative, m_units, n_cat,
-                plane_p, plane_q, out,
+                eta0, lo, hi, gain, eta_limit, box_lo, box_hi, momentum, generative, m_units,
+                n_cat, plane_p, plane_q, out,
             )
             first += n_active
         for l in range(first, stop):
             _rollout_one(
                 l, 1, x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0, eta0, lo, hi,
-                gain, box_lo, box_hi, momentum, generative, m_units, n_cat, plane_p, plane_q,
-                out,
+                gain, eta_limit, box_lo, box_hi, momentum, generative, m_units, n_cat, plane_p,
+                plane_q, out,
             )
 
 
@@ -378,6 +379,7 @@ def gaussian_logits(
     eta0: float,
     log_var_bounds: tuple[float, float],
     gain: float,
+    eta_limit: float,
     mean_box: tuple[np.ndarray, np.ndarray],
     momentum: float,
     generative: float,
@@ -401,6 +403,9 @@ def gaussian_logits(
         (lo, hi): the band of the log eigenvalues.
     gain
         Gain of the sigmoid that maps ``eta`` into the band.
+    eta_limit
+        ``eta`` is clamped to [-eta_limit, eta_limit] after every step
+        (:attr:`catmodel.models.covariance.Spectral.eta_limit`).
     mean_box
         (low, high), each (D,): the box the means are clamped to.
     momentum
@@ -412,8 +417,10 @@ def gaussian_logits(
     """
     x, feedback, n_trials = batch_arrays(batch)
     d = x.shape[2]
-    plane_p = np.array([p for p in range(d) for _ in range(p + 1, d)], dtype=np.int64)
-    plane_q = np.array([q for p in range(d) for q in range(p + 1, d)], dtype=np.int64)
+    # the Givens planes in the order the step function applies them
+    plane_pq = np.array(planes(d), dtype=np.int64).reshape(-1, 2)
+    plane_p = np.ascontiguousarray(plane_pq[:, 0])
+    plane_q = np.ascontiguousarray(plane_pq[:, 1])
     # every element is written by the kernel (zeros on padded trials)
     out = np.empty((len(index), x.shape[1], batch.n_categories))
     _rollout(
@@ -423,6 +430,7 @@ def gaussian_logits(
         np.ascontiguousarray(values["lr_w"], dtype=np.float64),
         np.ascontiguousarray(means, dtype=np.float64),
         float(eta0), float(log_var_bounds[0]), float(log_var_bounds[1]), float(gain),
+        float(eta_limit),
         np.ascontiguousarray(mean_box[0], dtype=np.float64),
         np.ascontiguousarray(mean_box[1], dtype=np.float64),
         float(momentum), float(generative), int(units_per_category), int(batch.n_categories),

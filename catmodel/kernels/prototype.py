@@ -11,11 +11,10 @@ import math
 import numba as nb
 import numpy as np
 
-from catmodel.kernels.common import batch_arrays, fill_missing
+from catmodel.kernels.common import SIMILARITY_FASTMATH, batch_arrays, fill_missing
 
-_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
 
-@nb.njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@nb.njit(parallel=True, cache=True, fastmath=SIMILARITY_FASTMATH)
 def _rollout(x, feedback, n_trials, index, w, lr, r, delta, n_cat, out):  # pragma: no cover
     n_learners = index.shape[0]
     t_max = x.shape[1]

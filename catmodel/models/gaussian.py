@@ -243,6 +243,7 @@ class Gaussian(Model):
             eta0=self.cov.eta_for_sd(sd0),
             log_var_bounds=self.cov.log_var_bounds,
             gain=self.cov.gain,
+            eta_limit=self.cov.eta_limit,
             mean_box=(lo, hi),
             momentum=float(self.settings["momentum"]),
             generative=float(self.settings["generative"]),
