@@ -18,24 +18,16 @@ from analyses.common import parser
 
 def main(argv=None) -> int:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
-    from catmodel.atomic import write_csv
     from catmodel.compare.model_recovery import model_recovery
     from catmodel.fitting.recovery import parameter_recovery
     from catmodel.models.registry import get_model
-    from catmodel.plots.recovery import plot_model_recovery, plot_parameter_recovery
-    from catmodel.results import write_fit_folder
 
     quick = args.quick
     out = args.out / "recovery"
     study = parameter_recovery(get_model("gaussian"), n_participants=8 if quick else 300,
                                n_trials=120 if quick else 400, seed=args.seed,
                                starts=2 if quick else 5, candidates=64 if quick else None)
-    folder = out / "parameters"
-    write_fit_folder(folder, study.table, study.batch, study.fit, {"kind": "recover"})
-    write_csv(study.recovery, folder / "recovery.csv")
-    write_csv(study.summary, folder / "recovery_summary.csv")
-    write_csv(study.correlations, folder / "recovery_correlations.csv")
-    plot_parameter_recovery(study.recovery, study.summary, folder / "recovery")
+    study.write(out / "parameters", {})
     print(study.summary.to_string(index=False))
 
     names = ("gaussian", "guessing") if quick else ("gaussian", "prototype", "exemplar", "alcove")
@@ -44,11 +36,7 @@ def main(argv=None) -> int:
         mr = model_recovery(models, design=design, n_participants=3 if quick else 30,
                             n_trials=60 if quick else 300, seed=args.seed,
                             starts=2 if quick else 5, candidates=32 if quick else None)
-        folder = out / f"models_{design}"
-        write_csv(mr.confusion, folder / "confusion.csv")
-        write_csv(mr.inversion, folder / "inversion.csv")
-        write_csv(mr.comparison, folder / "model_recovery_comparison.csv")
-        plot_model_recovery(mr.confusion, mr.inversion, folder / "model_recovery")
+        mr.write(out / f"models_{design}")
         print(design)
         print(mr.confusion.to_string(index=False))
     return 0

@@ -37,6 +37,7 @@ from catmodel.fitting.recovery import simulate_participants
 from catmodel.models.gaussian import Gaussian
 from catmodel.models.rollout import rollout_logits
 from catmodel.simulate.designs import make_design
+from catmodel.simulate.simulate import sample_parameters
 
 TRIALS = 400
 
@@ -66,10 +67,7 @@ def gaussian_batch(n_rows: int, n_features: int = 2, n_categories: int = 2, seed
 
 def _values(model, batch, n, device="cpu", requires_grad=False):
     pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
-    rng = np.random.default_rng(1)
-    lo, hi = pset.generating_scale_box()
-    scale = lo + (hi - lo) * rng.random((n, len(lo)))
-    natural = pset.scale_to_natural(scale)
+    natural = sample_parameters(pset, n, seed=1)
     return {k: torch.tensor(v, dtype=torch.float64, device=device, requires_grad=requires_grad)
             for k, v in natural.items()}
 

@@ -20,8 +20,7 @@ import time
 import numpy as np
 
 from catmodel.fitting.fit import fit
-from catmodel.fitting.likelihood import Objective
-from catmodel.fitting.recovery import simulate_participants
+from catmodel.fitting.recovery import recovery_tables, simulate_participants
 from catmodel.models.gaussian import Gaussian
 
 
@@ -30,18 +29,12 @@ def run(refine: str, batch, true, model) -> dict:
     result = fit(batch, [model], refine=refine, seed=0)
     seconds = time.perf_counter() - t0
     f = result.fits[0]
-    pset = f.pset
-    nll_true = Objective(model, batch, pset).nll_at(np.arange(batch.n_learners),
-                                                    pset.natural_to_scale(true))
-    params = {}
-    for name in pset.free_names:
-        t = pset[name].to_scale(true[name])
-        r = pset[name].to_scale(f.values[name])
-        params[name] = {"rmse": round(float(np.sqrt(np.mean((r - t) ** 2))), 3),
-                        "r": round(float(np.corrcoef(t, r)[0, 1]), 3)}
+    _, summary, _ = recovery_tables(model, batch, f, true)
+    params = {row.parameter: {"rmse": round(row.rmse, 3), "r": round(row.r, 3)}
+              for row in summary.itertuples()}
     return {
         "seconds": round(seconds, 1),
-        "share_within_1": round(float(np.mean(f.nll <= nll_true + 1)), 3),
+        "share_within_1": round(float(summary["share_within_1"].iloc[0]), 3),
         "mean_nll": round(float(np.mean(f.nll)), 2),
         "converged": round(float(np.mean(f.converged)), 3),
         "parameters": params,

@@ -20,7 +20,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -49,14 +48,11 @@ def predicted_probabilities(fit: ModelFit, batch) -> torch.Tensor:
 def trials_with_predictions(table, batch, result: FitResult) -> pd.DataFrame:
     """The fitted trial table with one probability column per model and response label."""
     frame = table.frame.copy()
-    rows = batch.row.cpu().numpy()
-    present = rows >= 0
     for fit in result.fits:
         probs = predicted_probabilities(fit, batch).cpu().numpy()
         for k, label in enumerate(batch.categories):
-            col = np.full(len(frame), np.nan)
-            col[rows[present]] = probs[..., k][present]
-            frame[probability_column(fit.name, label)] = col
+            frame[probability_column(fit.name, label)] = batch.on_table_rows(probs[..., k],
+                                                                            len(frame))
     return frame
 
 

@@ -44,10 +44,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from catmodel.atomic import write_csv
     from catmodel.cli.common import write_run_record
     from catmodel.compare.model_recovery import model_recovery
-    from catmodel.plots.recovery import plot_model_recovery
 
     set_threads(args.jobs)
     models = build_models(args.models, parse_settings(args.settings))
@@ -56,14 +54,7 @@ def run(args: argparse.Namespace) -> None:
         criterion=args.criterion, seed=args.seed, starts=args.starts,
         candidates=args.candidates, progress=True, **parse_design_options(args.design_option),
     )
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(study.confusion, out / "confusion.csv")
-    write_csv(study.inversion, out / "inversion.csv")
-    write_csv(study.comparison, out / "model_recovery_comparison.csv")
-    write_csv(study.fits, out / "model_recovery_fits.csv")
-    plot_model_recovery(study.confusion, study.inversion, out / "model_recovery",
-                        criterion=args.criterion)
+    out = study.write(args.out)
     write_run_record(out, {
         "kind": "model-recovery", "design": args.design, "participants": args.participants,
         "trials": args.trials, "criterion": args.criterion, "seed": args.seed,

@@ -43,10 +43,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from catmodel.atomic import write_csv
     from catmodel.fitting.recovery import parameter_recovery
-    from catmodel.plots.recovery import plot_parameter_recovery
-    from catmodel.results import write_fit_folder
 
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
@@ -55,16 +52,8 @@ def run(args: argparse.Namespace) -> None:
         seed=args.seed, starts=args.starts, candidates=args.candidates, progress=True,
         **parse_design_options(args.design_option),
     )
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    write_fit_folder(out, study.table, study.batch, study.fit, {
-        "kind": "recover", "design": args.design, "participants": args.participants,
-        "trials_per_participant": args.trials,
-    })
-    write_csv(study.recovery, out / "recovery.csv")
-    write_csv(study.summary, out / "recovery_summary.csv")
-    write_csv(study.correlations, out / "recovery_correlations.csv")
-    plot_parameter_recovery(study.recovery, study.summary, out / "recovery")
+    out = study.write(args.out, {"design": args.design, "participants": args.participants,
+                                 "trials_per_participant": args.trials})
     cols = ["parameter", "r", "bias", "rmse", "share_within_1", "generating_low",
             "generating_high"]
     print(study.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))

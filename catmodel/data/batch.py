@@ -191,6 +191,25 @@ class TrialBatch:
         """Stimuli in the original units (padded trials stay at the feature means)."""
         return self.standardization.undo(self.x.cpu().numpy())
 
+    def on_table_rows(self, values, n_rows: int, fill=np.nan) -> np.ndarray:
+        """Per-trial ``values`` (n_learners, n_trials) put back on the long table's rows.
+
+        Parameters
+        ----------
+        values
+            One value per learner and trial (padded trials are ignored).
+        n_rows
+            Rows of the long table the batch was made from.
+        fill
+            Value of rows with no trial in the batch; ``None`` gives an object array (labels).
+        """
+        values = np.asarray(values)
+        rows = self.row.cpu().numpy()
+        present = rows >= 0
+        out = np.full(n_rows, fill, dtype=object if fill is None else values.dtype)
+        out[rows[present]] = values[present]
+        return out
+
 
 def sort_labels(labels) -> list:
     """Sort category labels: numbers numerically, then strings alphabetically."""

@@ -10,6 +10,7 @@ fitted with the same defaults ``catmodel fit`` uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from catmodel.data.trials import TrialTable
 from catmodel.fitting.fit import fit as fit_models
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.params import ParameterSet
-from catmodel.fitting.result import FitResult
+from catmodel.fitting.result import FitResult, ModelFit
 from catmodel.models.base import Model
 from catmodel.simulate.designs import make_design
 from catmodel.simulate.simulate import sample_parameters, simulate_responses
@@ -51,9 +52,28 @@ class ParameterRecovery:
     table: TrialTable
     batch: object
 
+    def write(self, folder: str | Path, record: dict) -> Path:
+        """Write the study as a ``catmodel recover`` results folder.
 
-def simulate_participants(model: Model, design: str, n_participants: int, n_trials: int, seed: int,
-                   values: dict[str, np.ndarray] | None = None, **design_options):
+        The fit folder's files (with ``record`` in its run.json), recovery.csv,
+        recovery_summary.csv, recovery_correlations.csv and the true-vs-recovered figure.
+        """
+        from catmodel.atomic import write_csv
+        from catmodel.plots.recovery import plot_parameter_recovery
+        from catmodel.results import write_fit_folder
+
+        out = write_fit_folder(folder, self.table, self.batch, self.fit,
+                               {"kind": "recover", **record})
+        write_csv(self.recovery, out / "recovery.csv")
+        write_csv(self.summary, out / "recovery_summary.csv")
+        write_csv(self.correlations, out / "recovery_correlations.csv")
+        plot_parameter_recovery(self.recovery, self.summary, out / "recovery")
+        return out
+
+
+def simulate_participants(model: Model, design: str, n_participants: int, n_trials: int,
+                          seed: int, values: dict[str, np.ndarray] | None = None,
+                          **design_options):
     """Simulate participants on a design; returns (table, batch, true natural values)."""
     frame = make_design(design, n_participants, n_trials, seed=seed, **design_options)
     table = TrialTable.from_frame(frame)
@@ -64,11 +84,8 @@ def simulate_participants(model: Model, design: str, n_participants: int, n_tria
     responses = simulate_responses(model, batch, values, seed=seed + 2)[0]
     batch = batch.with_responses(responses)
     labels = np.array(batch.categories, dtype=object)
-    rows = batch.row.numpy()
-    resp = responses.numpy()
-    filled = np.empty(len(table.frame), dtype=object)
-    filled[rows[rows >= 0]] = labels[resp[rows >= 0]]
-    table.frame["response"] = filled
+    table.frame["response"] = batch.on_table_rows(labels[responses.numpy()], len(table.frame),
+                                                  fill=None)
     return table, batch, values
 
 
@@ -87,10 +104,38 @@ def parameter_recovery(
     fit them, and summarise how well each parameter is recovered.
     """
     table, batch, true = simulate_participants(model, design, n_participants, n_trials, seed,
-                                        **design_options)
+                                               **design_options)
     result = fit_models(batch, [model], starts=starts, candidates=candidates, seed=seed,
                         progress=progress)
-    fit = result.fits[0]
+    recovery, summary, corr = recovery_tables(model, batch, result.fits[0], true)
+    return ParameterRecovery(
+        recovery=recovery,
+        summary=summary,
+        correlations=corr,
+        fit=result,
+        table=table,
+        batch=batch,
+    )
+
+
+def recovery_tables(model: Model, batch, fit: ModelFit, true: dict[str, np.ndarray]
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """How well a fit recovered the parameters that generated its data.
+
+    Parameters
+    ----------
+    model, batch
+        The generating (and fitted) model and the simulated trials.
+    fit
+        The model's fit to ``batch``.
+    true
+        The true natural values, (n_learners,) per parameter.
+
+    Returns
+    -------
+    recovery, summary, correlations
+        As the attributes of :class:`ParameterRecovery`.
+    """
     pset = fit.pset
     objective = Objective(model, batch, pset)
     nll_true = objective.nll_at(np.arange(batch.n_learners), pset.natural_to_scale(true))
@@ -127,11 +172,4 @@ def parameter_recovery(
     wide = recovery.pivot(index="participant", columns="parameter", values="recovered_scale")
     corr = wide[pset.free_names].corr()
     corr.index.name = "parameter"
-    return ParameterRecovery(
-        recovery=recovery,
-        summary=pd.DataFrame(summary_rows),
-        correlations=corr.reset_index(),
-        fit=result,
-        table=table,
-        batch=batch,
-    )
+    return recovery, pd.DataFrame(summary_rows), corr.reset_index()

@@ -52,15 +52,11 @@ def simulate_table(table: TrialTable, model: Model, values: Mapping[str, object]
     """
     batch = table.to_batch(standardize=standardization)
     draws = simulate_responses(model, batch, values, seed=seed, n_runs=runs).numpy()
-    rows = batch.row.numpy()
-    present = rows >= 0
     labels = np.array(batch.categories, dtype=object)
     frames = []
     for r in range(runs):
         frame = table.frame.copy()
-        response = np.empty(len(frame), dtype=object)
-        response[rows[present]] = labels[draws[r][present]]
-        frame["response"] = response
+        frame["response"] = batch.on_table_rows(labels[draws[r]], len(frame), fill=None)
         frame["run"] = r + 1
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)

@@ -244,6 +244,22 @@ def test_batch_from_table(write_file, make_frame):
     assert torch.equal(same.x, batch.x)
 
 
+def test_batch_values_go_back_to_their_table_rows(write_file, make_frame):
+    frame = make_frame(n_participants=2, n_trials=6)
+    frame = frame[~((frame["participant"] == 2) & (frame["trial"] > 4))]
+    table = load_trials(csv(write_file, "t.csv", frame), ColumnMap())
+    batch = table.to_batch()
+    raw = table.to_batch(standardize=False).x[..., 0].numpy()
+    back = batch.on_table_rows(raw, len(table.frame))
+    assert np.array_equal(back, table.frame["x1"].to_numpy(dtype=float))
+    labels = np.array(batch.categories, dtype=object)[batch.category.numpy()]
+    padded = np.full((2, 6), "pad", dtype=object)
+    padded[batch.mask.numpy()] = labels[batch.mask.numpy()]
+    names = batch.on_table_rows(padded, len(table.frame) + 1, fill=None)
+    assert names[:-1].tolist() == table.frame["category"].tolist()
+    assert names[-1] is None  # a row with no trial in the batch
+
+
 def test_summary(write_file):
     text = "participant,x1,category,response,condition\n" \
            "1,1,A,A,c1\n1,2,B,A,c1\n1,3,A,,c1\n2,1,A,A,c2\n2,2,B,B,c2\n"
