@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     path = shared("crossley_cat_unlearn_2cat")
     if path is None:
         return 0
-    from catmodel.compare.table import compare_fits
+    from catmodel.compare.table import write_comparison
     from catmodel.figures import draw_figures
     from catmodel.results import read_fit_folder
 
@@ -51,12 +51,7 @@ def main(argv=None) -> int:
     models = ("gaussian", "guessing") if args.quick else MODELS
     fit_into(out, table, models, starts=2 if args.quick else 5,
              candidates=64 if args.quick else None, seed=args.seed)
-    folder = read_fit_folder(out)
-    comparison, group = compare_fits(folder.fits)
-    from catmodel.atomic import write_csv
-
-    write_csv(comparison, out / "comparison.csv")
-    write_csv(group, out / "group.csv")
+    _, group = write_comparison(out, read_fit_folder(out).fits)
     print(group.to_string(index=False))
     written = draw_figures(out, out / "figures", runs=5 if args.quick else 20, seed=args.seed)
     for p in written:

@@ -19,7 +19,7 @@ from analyses.common import MODELS, REPO, fit_into, markdown_table, parser
 def main(argv=None) -> int:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     from catmodel.atomic import atomic_open, write_csv
-    from catmodel.compare.table import compare_fits
+    from catmodel.compare.table import write_comparison
     from catmodel.data import ColumnMap, load_trials
     from catmodel.results import read_fit_folder
 
@@ -40,9 +40,7 @@ def main(argv=None) -> int:
         folder = args.out / "simulated" / name
         fit_into(folder, table, models, starts=2 if args.quick else 5,
                  candidates=32 if args.quick else None, seed=args.seed)
-        comparison, group = compare_fits(read_fit_folder(folder).fits)
-        write_csv(comparison, folder / "comparison.csv")
-        write_csv(group, folder / "group.csv")
+        _, group = write_comparison(folder, read_fit_folder(folder).fits)
         best = group.sort_values("sum_bic").iloc[0]
         pxp = group.set_index("model")["protected_exceedance"]
         rows.append({"file": path.name, "generating": generating, "design": design,

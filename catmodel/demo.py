@@ -134,7 +134,7 @@ def plot_demo(run: DemoRun, path: str | Path, title: str = "") -> list[Path]:
     import matplotlib.pyplot as plt
 
     from catmodel.plots.ellipses import draw_gaussian
-    from catmodel.plots.style import PALETTE, paper_style, save_figure
+    from catmodel.plots.style import PALETTE, paper_style, save_and_close
 
     x, y = run.samples[0]
     with paper_style():
@@ -165,10 +165,7 @@ def plot_demo(run: DemoRun, path: str | Path, title: str = "") -> list[Path]:
         axes[0].set_ylim(lo[1] - pad[1], hi[1] + pad[1])
         if title:
             fig.suptitle(title)
-        fig.tight_layout()
-        written = save_figure(fig, path)
-        plt.close(fig)
-    return written
+        return save_and_close(fig, path)
 
 
 def _sd(run: DemoRun) -> np.ndarray:

@@ -64,7 +64,7 @@ def folder_kind(path: str | Path) -> str:
     if not p.is_dir():
         raise NotAResultsFolder(f"{p}: no such folder")
     has = {kind: all((p / f).exists() for f in files) for kind, files in MARKERS.items()}
-    recorded = _recorded_kind(p)
+    recorded = _run_record(p).get("kind")
     if has.get(recorded):
         return recorded
     for kind in (MODEL_RECOVERY, RECOVER, FIT):
@@ -76,11 +76,13 @@ def folder_kind(path: str | Path) -> str:
         "model-recovery`)")
 
 
-def _recorded_kind(path: Path) -> str | None:
+def _run_record(path: Path) -> dict:
+    """The folder's run.json, or {} when it is missing or unreadable."""
     try:
-        return json.loads((path / "run.json").read_text()).get("kind")
-    except (OSError, ValueError, AttributeError):
-        return None
+        record = json.loads((path / "run.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -107,15 +109,9 @@ class _Saver:
         self.written: list[Path] = []
 
     def __call__(self, fig, name: str) -> None:
-        import matplotlib.pyplot as plt
+        from catmodel.plots.style import save_and_close
 
-        from catmodel.plots.style import save_figure
-
-        try:
-            fig.tight_layout()
-            self.written += save_figure(fig, self.out_dir / name, self.formats)
-        finally:
-            plt.close(fig)
+        self.written += save_and_close(fig, self.out_dir / name, self.formats)
 
 
 def _warn(message: str) -> None:
@@ -241,11 +237,11 @@ def learned_gaussians_figure(fit, save: Callable, skip: Callable[[str], None],
 
 def parameter_figures(fit, save: Callable, skip: Callable[[str], None]) -> None:
     from catmodel.plots.params import (
-        free_parameter_scales,
         parameter_table,
         plot_parameter_distributions,
         registry_scales,
     )
+    from catmodel.results import free_parameter_scales
 
     for model in fit.models:
         scales = free_parameter_scales(fit.run, model)
@@ -291,12 +287,5 @@ def model_recovery_figures(path: Path, save: Callable) -> None:
 
     confusion = pd.read_csv(path / "confusion.csv")
     inversion = pd.read_csv(path / "inversion.csv")
-    criterion = _recorded_criterion(path)
+    criterion = str(_run_record(path).get("criterion", "bic"))
     save(model_recovery_figure(confusion, inversion, criterion), "model_recovery")
-
-
-def _recorded_criterion(path: Path) -> str:
-    try:
-        return str(json.loads((path / "run.json").read_text()).get("criterion", "bic"))
-    except (OSError, ValueError, AttributeError):
-        return "bic"

@@ -131,6 +131,26 @@ class FitFolder:
         return get_model(name, **settings)
 
 
+def free_parameter_scales(run: dict, model: str) -> dict[str, str]:
+    """``{parameter: scale}`` of ``model``'s free parameters, from a run record (run.json).
+
+    Parameters
+    ----------
+    run
+        The run record; its ``models[model]["parameters"]["free"]`` maps names to boxes with
+        a ``scale`` (``"log"``, ``"linear"`` or ``"logit"``).
+    model
+        The model's name.
+
+    Returns
+    -------
+    dict
+        Empty when the record does not describe the model.
+    """
+    free = run.get("models", {}).get(model, {}).get("parameters", {}).get("free", {})
+    return {name: str(box.get("scale", "linear")) for name, box in free.items()}
+
+
 def read_fit_folder(path: str | Path) -> FitFolder:
     """Read a folder written by :func:`write_fit_folder`; missing optional files are None."""
     p = Path(path)

@@ -33,13 +33,11 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from catmodel.atomic import write_csv
-    from catmodel.compare.table import compare_fits
+    from catmodel.compare.table import write_comparison
     from catmodel.results import read_fit_folder
 
     folder = read_fit_folder(args.folder)
-    comparison, group = compare_fits(folder.fits, criterion=args.criterion)
-    write_csv(comparison, args.folder / "comparison.csv")
-    write_csv(group, args.folder / "group.csv")
+    _, group = write_comparison(args.folder, folder.fits, criterion=args.criterion)
     print(group.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     tests = nested_tests(folder.fits)
     if tests is not None:
@@ -82,14 +80,14 @@ def condition_tests(folder):
     import pandas as pd
 
     from catmodel.compare.groupstats import compare_parameters
+    from catmodel.results import free_parameter_scales
 
     fits = folder.fits
     if "condition" not in fits or fits["condition"].nunique() < 2:
         return None
     frames = []
     for model in folder.models:
-        described = folder.run.get("models", {}).get(model, {}).get("parameters", {})
-        scales = {k: v["scale"] for k, v in described.get("free", {}).items()}
+        scales = free_parameter_scales(folder.run, model)
         rows = fits[fits["model"] == model]
         for parameter in scales:
             result = compare_parameters(rows, parameter, by="condition", scales=scales)

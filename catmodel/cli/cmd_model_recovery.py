@@ -7,6 +7,7 @@ from pathlib import Path
 
 from catmodel.cli.common import (
     add_design_options,
+    add_search_options,
     build_models,
     parse_design_options,
     parse_settings,
@@ -33,12 +34,7 @@ def add_parser(sub) -> None:
                    "best possible accuracy between .8 and .9)")
     p.add_argument("--criterion", choices=["bic", "aic"], default="bic")
     add_design_options(p)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--starts", type=int, default=5)
-    p.add_argument("--candidates", type=int, default=None)
-    p.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
-                   help="model settings (plain name: every model that has it; model.name)")
-    p.add_argument("--jobs", type=int, default=None, help="CPU threads (default: all)")
+    add_search_options(p)
     p.add_argument("--out", type=Path, required=True, help="results folder")
     p.set_defaults(run=run)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from catmodel.cli.common import (
     add_design_options,
+    add_search_options,
     build_models,
     parse_design_options,
     parse_settings,
@@ -31,13 +32,7 @@ def add_parser(sub) -> None:
     p.add_argument("--design", default="two-gaussian",
                    help="task design (default two-gaussian, the demo's task)")
     add_design_options(p)
-    p.add_argument("--seed", type=int, default=0, help="seed of designs, parameters, "
-                   "responses and the fit")
-    p.add_argument("--starts", type=int, default=5, help="local refinements per participant")
-    p.add_argument("--candidates", type=int, default=None, help="search candidates")
-    p.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
-                   help="model settings, e.g. --set momentum=0.3")
-    p.add_argument("--jobs", type=int, default=None, help="CPU threads (default: all)")
+    add_search_options(p)
     p.add_argument("--out", type=Path, required=True, help="results folder")
     p.set_defaults(run=run)
 

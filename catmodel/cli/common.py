@@ -138,8 +138,8 @@ def build_models(names: str, settings: dict[str, object]):
     return models
 
 
-def add_fit_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that fits models."""
+def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Options of every command that fits: starts, candidates, seed, settings, threads."""
     g = parser.add_argument_group("fitting")
     g.add_argument("--starts", type=int, default=5,
                    help="local refinements per participant (default 5)")
@@ -147,20 +147,27 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
                    help="quasi-random search candidates per participant (default: by the "
                    "number of searched parameters, up to 2048)")
     g.add_argument("--seed", type=int, default=0, help="seed: same seed, same numbers")
+    g.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
+                   help="model settings, e.g. --set momentum=0.3 or --set gaussian.units_per_"
+                   "category=2")
+    g.add_argument("--jobs", type=int, default=None,
+                   help="CPU threads for the compiled rollouts (default: all cores)")
+    return g
+
+
+def add_fit_options(parser: argparse.ArgumentParser) -> None:
+    """:func:`add_search_options` and the options only ``catmodel fit`` has: fixed and freed
+    parameters, narrower boxes, the local optimiser."""
+    g = add_search_options(parser)
     g.add_argument("--fix", action="append", metavar="NAME=VALUE",
                    help="hold parameters fixed, e.g. --fix lr_cov=0.01 (natural scale)")
     g.add_argument("--bounds", action="append", metavar="NAME=LO:HI",
                    help="narrow a parameter's box, e.g. --bounds lr_w=0.1:10")
     g.add_argument("--free", action="append", default=[], metavar="NAME",
                    help="fit a parameter that is fixed by default, e.g. --free lapse")
-    g.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
-                   help="model settings, e.g. --set momentum=0.3 or --set gaussian.units_per_"
-                   "category=2")
     g.add_argument("--refine", choices=["nelder-mead", "gradient"], default="nelder-mead",
                    help="local optimiser (default nelder-mead, measured faster per unit of "
                    "recovery accuracy)")
-    g.add_argument("--jobs", type=int, default=None,
-                   help="CPU threads for the compiled rollouts (default: all cores)")
 
 
 def set_threads(jobs: int | None) -> None:
@@ -224,8 +231,6 @@ def _json_default(value):
         return float(value)
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, tuple):
-        return list(value)
     return str(value)
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from catmodel.compare.bms import bms_from_fits
 from catmodel.compare.criteria import check_criterion, group_sums, per_participant
 
-__all__ = ["compare_fits"]
+__all__ = ["COMPARISON", "GROUP", "compare_fits", "write_comparison"]
+
+#: file names of the two tables in a results folder
+COMPARISON = "comparison.csv"
+GROUP = "group.csv"
 
 
 def compare_fits(
@@ -56,4 +62,16 @@ def compare_fits(
     group = group.sort_values(f"sum_{criterion}", kind="stable").reset_index(drop=True)
     group.attrs["criterion"] = criterion
     group.attrs["bor"] = bms.attrs["bor"]
+    return comparison, group
+
+
+def write_comparison(folder: str | Path, fits: pd.DataFrame, criterion: str = "bic"
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`compare_fits`, with both tables written into ``folder`` (atomically) as
+    :data:`COMPARISON` and :data:`GROUP`."""
+    from catmodel.atomic import write_csv
+
+    comparison, group = compare_fits(fits, criterion=criterion)
+    write_csv(comparison, Path(folder) / COMPARISON)
+    write_csv(group, Path(folder) / GROUP)
     return comparison, group

@@ -38,11 +38,7 @@ from catmodel.plots.gaussians import (
     learned_gaussians,
     plot_learned_gaussians,
 )
-from catmodel.plots.params import (
-    free_parameter_scales,
-    parameter_table,
-    plot_parameter_distributions,
-)
+from catmodel.plots.params import parameter_table, plot_parameter_distributions
 from catmodel.plots.recovery import (
     confusion_heatmap,
     model_recovery_figure,
@@ -51,6 +47,7 @@ from catmodel.plots.recovery import (
     recovery_scatter,
 )
 from catmodel.plots.style import PALETTE, paper_style, save_figure
+from catmodel.results import free_parameter_scales
 
 __all__ = [
     "PALETTE",

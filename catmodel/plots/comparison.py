@@ -15,11 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from catmodel.compare.table import COMPARISON, GROUP, compare_fits
 from catmodel.errors import CatmodelError
 from catmodel.plots.style import PALETTE
-
-COMPARISON = "comparison.csv"
-GROUP = "group.csv"
 
 #: a BIC difference above this is conventionally "very strong" evidence (Kass & Raftery 1995)
 STRONG = 10.0
@@ -42,8 +40,6 @@ def comparison_tables(folder, criterion: str = "bic") -> tuple[pd.DataFrame, pd.
     present and cover the fitted models; otherwise both are computed with
     :func:`catmodel.compare.table.compare_fits`.
     """
-    from catmodel.compare.table import compare_fits
-
     path = Path(folder.path)
     if (path / COMPARISON).exists() and (path / GROUP).exists():
         comparison = pd.read_csv(path / COMPARISON, dtype={"participant": str})

@@ -15,26 +15,6 @@ import pandas as pd
 from catmodel.plots.style import PALETTE
 
 
-def free_parameter_scales(run: dict, model: str) -> dict[str, str]:
-    """``{parameter: scale}`` of ``model``'s free parameters, from a run record (run.json).
-
-    Parameters
-    ----------
-    run
-        The run record; its ``models[model]["parameters"]["free"]`` maps names to boxes with
-        a ``scale`` (``"log"``, ``"linear"`` or ``"logit"``).
-    model
-        The model's name.
-
-    Returns
-    -------
-    dict
-        Empty when the record does not describe the model.
-    """
-    free = run.get("models", {}).get(model, {}).get("parameters", {}).get("free", {})
-    return {name: str(box.get("scale", "linear")) for name, box in free.items()}
-
-
 def registry_scales(model: str, n_features: int, n_categories: int) -> dict[str, str]:
     """``{parameter: scale}`` of a model's default free parameters (for folders without a run
     record)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from catmodel.plots.style import PALETTE, paper_style, save_figure
+from catmodel.plots.style import PALETTE, paper_style, save_and_close
 
 
 def recovery_scatter(recovery: pd.DataFrame, summary: pd.DataFrame, axes=None):
@@ -62,15 +62,9 @@ def recovery_scatter(recovery: pd.DataFrame, summary: pd.DataFrame, axes=None):
 def plot_parameter_recovery(recovery: pd.DataFrame, summary: pd.DataFrame, path,
                             formats=("png", "pdf")) -> list[Path]:
     """Draw :func:`recovery_scatter` and save it."""
-    import matplotlib.pyplot as plt
-
     with paper_style():
         axes = recovery_scatter(recovery, summary)
-        fig = axes[0].figure
-        fig.tight_layout()
-        written = save_figure(fig, path, formats)
-        plt.close(fig)
-    return written
+        return save_and_close(axes[0].figure, path, formats)
 
 
 def confusion_heatmap(matrix: pd.DataFrame, title: str, ax=None, cmap: str = "Blues"):
@@ -133,11 +127,6 @@ def model_recovery_figure(confusion: pd.DataFrame, inversion: pd.DataFrame,
 def plot_model_recovery(confusion: pd.DataFrame, inversion: pd.DataFrame, path,
                         criterion: str = "bic", formats=("png", "pdf")) -> list[Path]:
     """Draw :func:`model_recovery_figure` and save it."""
-    import matplotlib.pyplot as plt
-
     with paper_style():
-        fig = model_recovery_figure(confusion, inversion, criterion)
-        fig.tight_layout()
-        written = save_figure(fig, path, formats)
-        plt.close(fig)
-    return written
+        return save_and_close(model_recovery_figure(confusion, inversion, criterion), path,
+                              formats)

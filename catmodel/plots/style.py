@@ -55,3 +55,13 @@ def save_figure(fig, path: str | os.PathLike, formats: tuple[str, ...] = ("png",
             fig.savefig(tmp, format=fmt)
         written.append(target)
     return written
+
+
+def save_and_close(fig, path: str | os.PathLike,
+                   formats: tuple[str, ...] = ("png",)) -> list[Path]:
+    """Lay ``fig`` out, save it (:func:`save_figure`) and close it, also when saving fails."""
+    try:
+        fig.tight_layout()
+        return save_figure(fig, path, formats)
+    finally:
+        plt.close(fig)

@@ -31,13 +31,9 @@ from catmodel.plots.gaussians import (
     plot_learned_gaussians,
     state_probabilities,
 )
-from catmodel.plots.params import (
-    free_parameter_scales,
-    parameter_table,
-    plot_parameter_distributions,
-)
+from catmodel.plots.params import parameter_table, plot_parameter_distributions
 from catmodel.plots.style import PALETTE
-from catmodel.results import read_fit_folder, write_fit_folder
+from catmodel.results import free_parameter_scales, read_fit_folder, write_fit_folder
 from catmodel.simulate.curves import (
     accuracy_by_block,
     compare_curves,
