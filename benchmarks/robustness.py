@@ -146,9 +146,9 @@ def cell_records(rates, mode, momentum, dtype, generative, seeds) -> list[dict]:
 def original_failures(seeds) -> list[dict]:
     """How often the original free-matrix parameterisation fails, by lr_cov (reference)."""
     out = []
+    batch, _ = demo_trials(seeds)
+    n = len(seeds)
     for rate in [1e-5, 1e-4, 1e-3, 1e-2]:
-        batch, _ = demo_trials(seeds)
-        n = len(seeds)
         values = {k: torch.full((n,), v, dtype=torch.float64) for k, v in RATES.items()}
         values["lr_cov"] = torch.full((n,), rate, dtype=torch.float64)
         model = demo_model(covariance="full")
@@ -172,14 +172,12 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     if args.quick:
         rates, seeds = [1e-6, 1e-3, 1e-1, 10.0], list(range(3))
-        dtypes = [torch.float64, torch.float32]
     else:
         rates, seeds = RATE_GRID, list(range(args.seeds))
-        dtypes = [torch.float64, torch.float32]
     cells = []
     for mode in ("lr_cov", "all"):
         for momentum in (0.0, 0.9):
-            for dtype in dtypes:
+            for dtype in (torch.float64, torch.float32):
                 for generative in (0.0, 1.0):
                     cells += cell_records(rates, mode, momentum, dtype, generative, seeds)
     total = {key: int(sum(c[key] for c in cells))

@@ -42,11 +42,16 @@ def _blocks(batch) -> np.ndarray:
     return blocks
 
 
+def _responses_only(batch, keep: torch.Tensor):
+    """The batch with the responses outside ``keep`` removed (the learner still sees every
+    trial; only the kept responses enter a likelihood)."""
+    return batch.with_responses(torch.where(keep, batch.response,
+                                            torch.full_like(batch.response, -1)))
+
+
 def _held_out_nll(model, batch, pset, fit, score_mask: torch.Tensor) -> np.ndarray:
     """NLL of the responses in ``score_mask`` under the fitted parameters."""
-    scored = batch.with_responses(torch.where(score_mask, batch.response,
-                                              torch.full_like(batch.response, -1)))
-    objective = Objective(model, scored, pset)
+    objective = Objective(model, _responses_only(batch, score_mask), pset)
     return objective.nll_at(np.arange(batch.n_learners), fit.scale)
 
 
@@ -88,18 +93,17 @@ def cross_validate(
                                                                             - 1:-1]]
     else:
         folds = [(blocks[blocks != b], np.array([b])) for b in blocks]
+    block = batch.block.cpu().numpy()
     rows = []
     for model in models:
         pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
         total = np.zeros(batch.n_learners)
         scored = np.zeros(batch.n_learners, dtype=int)
         for train, test in folds:
-            train_mask = torch.as_tensor(np.isin(batch.block.cpu().numpy(), train))
-            test_mask = torch.as_tensor(np.isin(batch.block.cpu().numpy(), test))
-            train_batch = batch.with_responses(torch.where(
-                train_mask, batch.response, torch.full_like(batch.response, -1)))
-            fit = fit_model(model, train_batch, pset, starts=starts, candidates=candidates,
-                            seed=seed)
+            train_mask = torch.as_tensor(np.isin(block, train))
+            test_mask = torch.as_tensor(np.isin(block, test))
+            fit = fit_model(model, _responses_only(batch, train_mask), pset, starts=starts,
+                            candidates=candidates, seed=seed)
             total += _held_out_nll(model, batch, pset, fit, test_mask)
             scored += ((batch.response >= 0) & test_mask).sum(1).cpu().numpy()
         for i, participant in enumerate(batch.learners):

@@ -165,6 +165,13 @@ class Model:
     def _check_settings(self) -> None:
         """Validate ``self.settings``; raise :class:`SettingsError` on a bad value."""
 
+    def _flag(self, name: str) -> bool:
+        """The on/off setting ``name``; raise :class:`SettingsError` unless it is a bool."""
+        value = self.settings[name]
+        if not isinstance(value, (bool, np.bool_)):
+            raise SettingsError(f"{name} must be true or false, got {value!r}")
+        return bool(value)
+
     def with_settings(self, **settings: Any) -> Model:
         """A new model of the same kind (and name) with some settings changed."""
         merged = {**self.settings, **settings}

@@ -58,7 +58,6 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from catmodel.errors import SettingsError
 from catmodel.models.base import Model, Param, State, make_temperature
 from catmodel.models.similarity import (
     attention_params,
@@ -90,11 +89,7 @@ class Exemplar(Model):
 
     def _check_settings(self) -> None:
         self.r = metric_exponent(str(self.settings["metric"]))
-        if not isinstance(self.settings["memory_decay"], (bool, np.bool_)):
-            raise SettingsError(
-                f"memory_decay must be true or false, got {self.settings['memory_decay']!r}"
-            )
-        self.memory_decay = bool(self.settings["memory_decay"])
+        self.memory_decay = self._flag("memory_decay")
 
     # --- parameters -------------------------------------------------------------------
     def learning_params(self, n_features: int, n_categories: int) -> list[Param]:

@@ -50,7 +50,6 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from catmodel.errors import SettingsError
 from catmodel.models.base import Model, Param, State, make_temperature
 from catmodel.models.similarity import (
     attention_params,
@@ -80,9 +79,7 @@ class Prototype(Model):
 
     def _check_settings(self) -> None:
         self.r = metric_exponent(str(self.settings["metric"]))
-        if not isinstance(self.settings["delta"], (bool, np.bool_)):
-            raise SettingsError(f"delta must be true or false, got {self.settings['delta']!r}")
-        self.delta = bool(self.settings["delta"])
+        self.delta = self._flag("delta")
 
     # --- parameters -------------------------------------------------------------------
     def learning_params(self, n_features: int, n_categories: int) -> list[Param]:

@@ -657,14 +657,6 @@ def _two_gaussian_design(n_participants, n_trials=None, seed=0, n_blocks=None, b
     return two_gaussian(_check_participants(n_participants), n, seed=seed, block_size=block_size)
 
 
-def _shj_design(type_number: int) -> Callable[..., pd.DataFrame]:
-    def generate(n_participants, n_trials=None, seed=0, n_blocks=None, passes=1):
-        return shj(type_number, n_participants, n_trials, seed=seed, n_blocks=n_blocks,
-                   passes=passes)
-
-    return generate
-
-
 _SHJ_RULES = {
     1: "one dimension decides",
     2: "XOR of two dimensions",
@@ -684,7 +676,7 @@ DESIGNS: dict[str, Design] = {
     "rb": Design("rb", rule_based,
                  "rule-based: two Gaussian categories, optimal boundary x1 = 50; 600 trials, "
                  "blocks of 100; optimal accuracy 0.8413 (rotation=45 gives ii)"),
-    **{f"shj-{t}": Design(f"shj-{t}", _shj_design(t),
+    **{f"shj-{t}": Design(f"shj-{t}", partial(shj, t),
                           f"Shepard-Hovland-Jenkins type {t} ({_SHJ_RULES[t]}); 3 binary "
                           f"dimensions, 32 blocks of the 8 items")
        for t in range(1, 7)},
