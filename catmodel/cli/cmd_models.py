@@ -15,10 +15,10 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from catmodel.models.registry import available_models
+    from catmodel.models.registry import available_models, get_model
 
     for name, cls in sorted(available_models().items()):
-        model = cls()
+        model = get_model(name)  # a variant with its own settings (e.g. exemplar-decay)
         print(f"{name}: {cls.summary}")
         for p in model.params(args.features, args.categories):
             gen = p.generating_box

@@ -23,6 +23,19 @@ def test_every_subcommand_has_help(command, capsys):
     assert len(out.splitlines()) > 5
 
 
+def test_models_lists_each_model_with_its_own_parameters(capsys):
+    assert main(["models"]) == 0
+    listing = {}
+    for block in capsys.readouterr().out.strip().split("\n\n"):
+        name = block.split(":", 1)[0]
+        listing[name] = [line.split()[0] for line in block.splitlines()[1:]
+                         if not line.strip().startswith("setting")]
+    assert {"gaussian", "prototype", "exemplar", "exemplar-decay", "alcove"} <= set(listing)
+    assert "decay" in listing["exemplar-decay"]
+    assert "decay" not in listing["exemplar"]
+    assert {"lr_mu", "lr_cov", "lr_w", "temperature"} <= set(listing["gaussian"])
+
+
 def test_demo_draws_both_panels_and_prints_accuracy_and_kl(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--lr-cov", "1"]) == 0
     out = capsys.readouterr().out
