@@ -15,8 +15,11 @@ MODELS = ("gaussian", "prototype", "exemplar", "alcove", "guessing")
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
-    p.add_argument("--quick", action="store_true",
-                   help="a tiny subset (what CI runs): few participants, trials and starts")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny subset (what CI runs): few participants, trials and starts",
+    )
     p.add_argument("--seed", type=int, default=0)
     return p
 
@@ -49,8 +52,10 @@ def fit_into(folder: Path, table, models, *, starts: int, candidates: int | None
 def markdown_table(frame, floatfmt: str = ".3f") -> str:
     """A pipe table of a DataFrame (no tabulate dependency)."""
     cols = list(frame.columns)
-    lines = ["| " + " | ".join(str(c) for c in cols) + " |",
-             "|" + "|".join("---" for _ in cols) + "|"]
+    lines = [
+        "| " + " | ".join(str(c) for c in cols) + " |",
+        "|" + "|".join("---" for _ in cols) + "|",
+    ]
     for _, row in frame.iterrows():
         cells = []
         for c in cols:

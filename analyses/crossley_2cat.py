@@ -26,9 +26,15 @@ def load(path, quick: bool):
     files = sorted((path / "cat_unlearn_2_cat" / "data").glob("sub_*_data.csv.gz"))
     if quick:
         files = files[:4]
-    columns = ColumnMap(participant="subject", category="cat", response="resp",
-                        features="x,y", condition="condition",
-                        trials="1-100" if quick else "1-300", drop_invalid_responses=True)
+    columns = ColumnMap(
+        participant="subject",
+        category="cat",
+        response="resp",
+        features="x,y",
+        condition="condition",
+        trials="1-100" if quick else "1-300",
+        drop_invalid_responses=True,
+    )
     table = load_trials([str(f) for f in files], columns)
     # blocks of 25 trials for learning curves (the files have no block column)
     table.frame["block"] = (table.frame["trial"] - 1) // 25 + 1
@@ -49,8 +55,14 @@ def main(argv=None) -> int:
     for note in table.notes:
         print(note)
     models = ("gaussian", "guessing") if args.quick else MODELS
-    fit_into(out, table, models, starts=2 if args.quick else 5,
-             candidates=64 if args.quick else None, seed=args.seed)
+    fit_into(
+        out,
+        table,
+        models,
+        starts=2 if args.quick else 5,
+        candidates=64 if args.quick else None,
+        seed=args.seed,
+    )
     _, group = write_comparison(out, read_fit_folder(out).fits)
     print(group.to_string(index=False))
     written = draw_figures(out, out / "figures", runs=5 if args.quick else 20, seed=args.seed)

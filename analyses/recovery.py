@@ -24,18 +24,29 @@ def main(argv=None) -> int:
 
     quick = args.quick
     out = args.out / "recovery"
-    study = parameter_recovery(get_model("gaussian"), n_participants=8 if quick else 300,
-                               n_trials=120 if quick else 400, seed=args.seed,
-                               starts=2 if quick else 5, candidates=64 if quick else None)
+    study = parameter_recovery(
+        get_model("gaussian"),
+        n_participants=8 if quick else 300,
+        n_trials=120 if quick else 400,
+        seed=args.seed,
+        starts=2 if quick else 5,
+        candidates=64 if quick else None,
+    )
     study.write(out / "parameters", {})
     print(study.summary.to_string(index=False))
 
     names = ("gaussian", "guessing") if quick else ("gaussian", "prototype", "exemplar", "alcove")
     models = [get_model(n) for n in names]
     for design in ("ii", "two-gaussian"):
-        mr = model_recovery(models, design=design, n_participants=3 if quick else 30,
-                            n_trials=60 if quick else 300, seed=args.seed,
-                            starts=2 if quick else 5, candidates=32 if quick else None)
+        mr = model_recovery(
+            models,
+            design=design,
+            n_participants=3 if quick else 30,
+            n_trials=60 if quick else 300,
+            seed=args.seed,
+            starts=2 if quick else 5,
+            candidates=32 if quick else None,
+        )
         mr.write(out / f"models_{design}")
         print(design)
         print(mr.confusion.to_string(index=False))

@@ -21,8 +21,14 @@ from analyses.common import markdown_table, parser, shared
 ALCOVE = {"specificity": 0.45, "lr_w": -1.12, "lr_attn": -0.17, "temperature": -0.29}
 EXEMPLAR = {"sensitivity": 0.875, "temperature": -1.25}
 # the GCM's attention is fitted per type ("optimal attention"): log(w1/w3), log(w2/w3)
-EXEMPLAR_ATTENTION = [(1.125, 3.875), (1.125, 5.0), (-3.875, -0.125), (-4.0, -0.25),
-                      (3.375, 4.25), (3.625, 0.75)]
+EXEMPLAR_ATTENTION = [
+    (1.125, 3.875),
+    (1.125, 5.0),
+    (-3.875, -0.125),
+    (-4.0, -0.25),
+    (3.375, 4.25),
+    (3.625, 0.75),
+]
 ORDERS = 16
 
 
@@ -34,16 +40,28 @@ def model_curves() -> dict[str, np.ndarray]:
 
     batch = shj_batch(ORDERS)
     rows = np.arange(batch.n_learners)
-    alcove = rollout_logits(Alcove(), batch, rows,
-                            {k: 10 ** v for k, v in ALCOVE.items() if k != "temperature"})
-    curves = {"alcove": type_curves(block_errors(alcove, batch, rows,
-                                                 10 ** ALCOVE["temperature"]), ORDERS)}
+    alcove = rollout_logits(
+        Alcove(), batch, rows, {k: 10**v for k, v in ALCOVE.items() if k != "temperature"}
+    )
+    curves = {
+        "alcove": type_curves(
+            block_errors(alcove, batch, rows, 10 ** ALCOVE["temperature"]), ORDERS
+        )
+    }
     attention = np.repeat(np.array(EXEMPLAR_ATTENTION), ORDERS, axis=0)
-    exemplar = rollout_logits(Exemplar(), batch, rows, {
-        "sensitivity": np.full(len(rows), 10 ** EXEMPLAR["sensitivity"]),
-        "attention_1": attention[:, 0], "attention_2": attention[:, 1]})
-    curves["exemplar"] = type_curves(block_errors(exemplar, batch, rows,
-                                                  10 ** EXEMPLAR["temperature"]), ORDERS)
+    exemplar = rollout_logits(
+        Exemplar(),
+        batch,
+        rows,
+        {
+            "sensitivity": np.full(len(rows), 10 ** EXEMPLAR["sensitivity"]),
+            "attention_1": attention[:, 0],
+            "attention_2": attention[:, 1],
+        },
+    )
+    curves["exemplar"] = type_curves(
+        block_errors(exemplar, batch, rows, 10 ** EXEMPLAR["temperature"]), ORDERS
+    )
     return curves
 
 
@@ -62,8 +80,7 @@ def plot(curves: dict[str, np.ndarray], data: np.ndarray, path) -> None:
 
     types = ["I", "II", "III", "IV", "V", "VI"]
     with paper_style():
-        fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.0),
-                                 sharey=True)
+        fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.0), sharey=True)
         for ax, (name, curve) in zip(np.atleast_1d(axes), curves.items(), strict=True):
             for t in range(6):
                 ax.plot(range(1, 17), data[t], color=PALETTE[t], linestyle="--", linewidth=1)
@@ -73,8 +90,11 @@ def plot(curves: dict[str, np.ndarray], data: np.ndarray, path) -> None:
             ax.set_xlabel("block (16 trials)")
         np.atleast_1d(axes)[0].set_ylabel("P(error)")
         np.atleast_1d(axes)[-1].legend(frameon=False, ncol=2)
-        fig.suptitle("Shepard-Hovland-Jenkins types: model (solid) and people (dashed, "
-                     "Nosofsky et al. 1994)", fontsize=9)
+        fig.suptitle(
+            "Shepard-Hovland-Jenkins types: model (solid) and people (dashed, "
+            "Nosofsky et al. 1994)",
+            fontsize=9,
+        )
         fig.tight_layout()
         save_figure(fig, path, ("png", "pdf"))
         plt.close(fig)
@@ -94,9 +114,13 @@ def main(argv=None) -> int:
     out = args.out / "shj"
     out.mkdir(parents=True, exist_ok=True)
     plot(curves, data, out / "shj_curves")
-    table = pd.DataFrame({"type": ["I", "II", "III", "IV", "V", "VI"],
-                          "people": data.mean(1),
-                          **{name: c.mean(1) for name, c in curves.items()}})
+    table = pd.DataFrame(
+        {
+            "type": ["I", "II", "III", "IV", "V", "VI"],
+            "people": data.mean(1),
+            **{name: c.mean(1) for name, c in curves.items()},
+        }
+    )
     with atomic_open(out / "shj_mean_error.md") as fh:
         fh.write(markdown_table(table) + "\n")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

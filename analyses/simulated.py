@@ -38,18 +38,32 @@ def main(argv=None) -> int:
             table.learners = keep
         models = ("gaussian", "guessing") if args.quick else MODELS
         folder = args.out / "simulated" / name
-        fit_into(folder, table, models, starts=2 if args.quick else 5,
-                 candidates=32 if args.quick else None, seed=args.seed)
+        fit_into(
+            folder,
+            table,
+            models,
+            starts=2 if args.quick else 5,
+            candidates=32 if args.quick else None,
+            seed=args.seed,
+        )
         _, group = write_comparison(folder, read_fit_folder(folder).fits)
         best = group.sort_values("sum_bic").iloc[0]
         pxp = group.set_index("model")["protected_exceedance"]
-        rows.append({"file": path.name, "generating": generating, "design": design,
-                     "best by summed BIC": best["model"],
-                     "participants best fit by the generating model":
-                         int(group.set_index("model").loc[generating, "n_best"])
-                         if generating in set(group["model"]) else 0,
-                     "participants": table.n_learners,
-                     "pxp of the generating model": float(pxp.get(generating, float("nan")))})
+        rows.append(
+            {
+                "file": path.name,
+                "generating": generating,
+                "design": design,
+                "best by summed BIC": best["model"],
+                "participants best fit by the generating model": int(
+                    group.set_index("model").loc[generating, "n_best"]
+                )
+                if generating in set(group["model"])
+                else 0,
+                "participants": table.n_learners,
+                "pxp of the generating model": float(pxp.get(generating, float("nan"))),
+            }
+        )
     summary = pd.DataFrame(rows)
     out = args.out / "simulated"
     write_csv(summary, out / "summary.csv")

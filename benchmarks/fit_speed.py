@@ -42,8 +42,9 @@ from catmodel.simulate.simulate import sample_parameters
 TRIALS = 400
 
 
-def gaussian_batch(n_rows: int, n_features: int = 2, n_categories: int = 2, seed: int = 0,
-                   device: str = "cpu"):
+def gaussian_batch(
+    n_rows: int, n_features: int = 2, n_categories: int = 2, seed: int = 0, device: str = "cpu"
+):
     """``n_rows`` participants x 400 trials of Gaussian categories (D features, K labels)."""
     if n_features == 2 and n_categories == 2:
         frame = make_design("two-gaussian", n_rows, TRIALS, seed=seed)
@@ -55,9 +56,14 @@ def gaussian_batch(n_rows: int, n_features: int = 2, n_categories: int = 2, seed
             cats = rng.integers(0, n_categories, TRIALS)
             x = means[cats] + rng.normal(0, 1, (TRIALS, n_features))
             for t in range(TRIALS):
-                rows.append({"participant": f"p{p}", "trial": t + 1,
-                             **{f"x{d + 1}": x[t, d] for d in range(n_features)},
-                             "category": int(cats[t])})
+                rows.append(
+                    {
+                        "participant": f"p{p}",
+                        "trial": t + 1,
+                        **{f"x{d + 1}": x[t, d] for d in range(n_features)},
+                        "category": int(cats[t]),
+                    }
+                )
         import pandas as pd
 
         frame = pd.DataFrame(rows)
@@ -68,8 +74,10 @@ def gaussian_batch(n_rows: int, n_features: int = 2, n_categories: int = 2, seed
 def _values(model, batch, n, device="cpu", requires_grad=False):
     pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
     natural = sample_parameters(pset, n, seed=1)
-    return {k: torch.tensor(v, dtype=torch.float64, device=device, requires_grad=requires_grad)
-            for k, v in natural.items()}
+    return {
+        k: torch.tensor(v, dtype=torch.float64, device=device, requires_grad=requires_grad)
+        for k, v in natural.items()
+    }
 
 
 def time_forward(model, batch, n_learners: int, repeats: int = 3) -> float:
@@ -114,8 +122,10 @@ def naive_eval(n_trials: int = TRIALS, seed: int = 0) -> float:
     mu = torch.nn.Parameter(torch.tensor([[-0.25, 0.05], [-0.15, -0.25]], dtype=torch.float64))
     cov = torch.nn.Parameter(0.02 * torch.eye(2, dtype=torch.float64).repeat(2, 1, 1))
     w = torch.nn.Parameter(torch.zeros(2, 2, dtype=torch.float64))
-    opt = torch.optim.SGD([{"params": [mu], "lr": 0.002}, {"params": [cov], "lr": 1e-5},
-                           {"params": [w], "lr": 0.1}], momentum=0.3)
+    opt = torch.optim.SGD(
+        [{"params": [mu], "lr": 0.002}, {"params": [cov], "lr": 1e-5}, {"params": [w], "lr": 0.1}],
+        momentum=0.3,
+    )
     temperature = 0.1
     t0 = time.perf_counter()
     log_lik = 0.0
@@ -148,12 +158,15 @@ def main(argv=None) -> dict:
     report: dict = {"device": "cpu", "threads": torch.get_num_threads()}
     batch = gaussian_batch(100)
     report["forward_learner_trials_per_s"] = {
-        str(p): round(time_forward(model, batch, p)) for p in sizes}
+        str(p): round(time_forward(model, batch, p)) for p in sizes
+    }
     report["backward_learner_trials_per_s"] = {
-        str(p): round(time_backward(model, batch, p)) for p in sizes}
+        str(p): round(time_backward(model, batch, p)) for p in sizes
+    }
     batch4 = gaussian_batch(20 if args.quick else 100, n_features=4, n_categories=4)
     report["forward_d4k4_learner_trials_per_s"] = {
-        str(p): round(time_forward(model, batch4, p)) for p in sizes}
+        str(p): round(time_forward(model, batch4, p)) for p in sizes
+    }
     naive = min(naive_eval() for _ in range(1 if args.quick else 3))
     report["naive_eval_400_s"] = round(naive, 4)
     top = report["forward_learner_trials_per_s"][str(sizes[-1])]
@@ -164,9 +177,11 @@ def main(argv=None) -> dict:
         report["cuda"] = {
             "device": torch.cuda.get_device_name(0),
             "forward_learner_trials_per_s": {
-                str(p): round(time_forward(model, gpu, p)) for p in cuda_sizes},
+                str(p): round(time_forward(model, gpu, p)) for p in cuda_sizes
+            },
             "backward_learner_trials_per_s": {
-                str(p): round(time_backward(model, gpu, p)) for p in sizes},
+                str(p): round(time_backward(model, gpu, p)) for p in sizes
+            },
         }
     if not args.quick:
         report["fit_100x400_s"] = round(fit_time([model]), 2)

@@ -30,8 +30,10 @@ def run(refine: str, batch, true, model) -> dict:
     seconds = time.perf_counter() - t0
     f = result.fits[0]
     _, summary, _ = recovery_tables(model, batch, f, true)
-    params = {row.parameter: {"rmse": round(row.rmse, 3), "r": round(row.r, 3)}
-              for row in summary.itertuples()}
+    params = {
+        row.parameter: {"rmse": round(row.rmse, 3), "r": round(row.r, 3)}
+        for row in summary.itertuples()
+    }
     return {
         "seconds": round(seconds, 1),
         "share_within_1": round(float(summary["share_within_1"].iloc[0]), 3),
@@ -48,8 +50,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     model = Gaussian()
-    _, batch, true = simulate_participants(model, "two-gaussian", args.participants,
-                                           args.trials, seed=args.seed)
+    _, batch, true = simulate_participants(
+        model, "two-gaussian", args.participants, args.trials, seed=args.seed
+    )
     fit(batch.select(range(1)), [model])  # compile kernels outside the timing
     report = {
         "participants": args.participants,

@@ -58,9 +58,13 @@ def run_cell_batch(rates, mode, momentum, dtype, generative, seeds, covariance="
         logits, kept = torch_rollout(model, batch, index, values, keep_states=ends)
     finite = torch.isfinite(logits).all(-1).all(-1)
     for t in ends:
-        finite &= torch.stack([torch.isfinite(s).reshape(len(index), -1).all(-1)
-                               for s in kept[t] if s.is_floating_point() and
-                               s.shape[0] == len(index)]).all(0)
+        finite &= torch.stack(
+            [
+                torch.isfinite(s).reshape(len(index), -1).all(-1)
+                for s in kept[t]
+                if s.is_floating_point() and s.shape[0] == len(index)
+            ]
+        ).all(0)
     degenerate = torch.zeros(len(index), dtype=torch.bool)
     for t in ends:
         degenerate |= _degenerate(model, kept[t])
@@ -101,8 +105,12 @@ def _kl(model, state) -> np.ndarray:
     out = np.empty(mu.shape[0])
     for i in range(mu.shape[0]):
         try:
-            out[i] = np.mean([kl_gaussian(TWO_GAUSSIAN_MEANS[k], TWO_GAUSSIAN_COVS[k],
-                                          mu[i, k], sigma[i, k]) for k in range(2)])
+            out[i] = np.mean(
+                [
+                    kl_gaussian(TWO_GAUSSIAN_MEANS[k], TWO_GAUSSIAN_COVS[k], mu[i, k], sigma[i, k])
+                    for k in range(2)
+                ]
+            )
         except np.linalg.LinAlgError:
             out[i] = math.nan
     return out
@@ -120,9 +128,13 @@ def cell_records(rates, mode, momentum, dtype, generative, seeds) -> list[dict]:
     for i, rate in enumerate(rates):
         sl = slice(i * n, (i + 1) * n)
         rec = {
-            "mode": mode, "rate": rate, "momentum": momentum,
-            "dtype": str(dtype).replace("torch.", ""), "generative": generative,
-            "runs": n, "exceptions": int(exceptions[sl].sum()),
+            "mode": mode,
+            "rate": rate,
+            "momentum": momentum,
+            "dtype": str(dtype).replace("torch.", ""),
+            "generative": generative,
+            "runs": n,
+            "exceptions": int(exceptions[sl].sum()),
         }
         if res is None:
             rec.update(non_finite=0, degenerate=0, accuracy=None)
@@ -158,9 +170,14 @@ def original_failures(seeds) -> list[dict]:
                 state, _ = model.step(state, t, batch.x[:, t], batch.feedback[:, t], values)
         failed_at = model.split_state(state)[4]
         failed = failed_at >= 0
-        out.append({"lr_cov": rate, "runs": n, "failed": int(failed.sum()),
-                    "first_failure_trial": int(failed_at[failed].min()) + 1
-                    if failed.any() else None})
+        out.append(
+            {
+                "lr_cov": rate,
+                "runs": n,
+                "failed": int(failed.sum()),
+                "first_failure_trial": int(failed_at[failed].min()) + 1 if failed.any() else None,
+            }
+        )
     return out
 
 
@@ -180,26 +197,38 @@ def main(argv=None) -> dict:
             for dtype in (torch.float64, torch.float32):
                 for generative in (0.0, 1.0):
                     cells += cell_records(rates, mode, momentum, dtype, generative, seeds)
-    total = {key: int(sum(c[key] for c in cells))
-             for key in ("runs", "exceptions", "non_finite", "degenerate")}
+    total = {
+        key: int(sum(c[key] for c in cells))
+        for key in ("runs", "exceptions", "non_finite", "degenerate")
+    }
     demo = cell_records([RATES["lr_cov"]], "lr_cov", MOMENTUM, torch.float64, 0.0, seeds)[0]
-    kl_cells = [c for c in cells if c["mode"] == "lr_cov" and c["momentum"] == 0.0
-                and c["generative"] and 1e-3 * 0.999 <= c["rate"] <= 1e-1 * 1.001]
+    kl_cells = [
+        c
+        for c in cells
+        if c["mode"] == "lr_cov"
+        and c["momentum"] == 0.0
+        and c["generative"]
+        and 1e-3 * 0.999 <= c["rate"] <= 1e-1 * 1.001
+    ]
     report = {
         "total": total,
         "cells": cells,
         "demo_accuracy": demo["accuracy"],
         "kl_check": {
             "rule": "generative on, momentum 0, lr_cov in [1e-3, 1e-1]: KL end < KL start "
-                    "for every seed",
+            "for every seed",
             "cells": len(kl_cells),
             "runs": int(sum(c["runs"] for c in kl_cells)),
             "decreased": int(sum(c["kl_decreased"] for c in kl_cells)),
             "all_decreased": all(c["kl_decreased"] == c["runs"] for c in kl_cells),
         },
         "original_full_matrix_failures": original_failures(seeds[:5]),
-        "settings": {"rates": rates, "seeds": len(seeds), "condition_limit": CONDITION_LIMIT,
-                     "sd_band": list(demo_model().settings["sd_band"])},
+        "settings": {
+            "rates": rates,
+            "seeds": len(seeds),
+            "condition_limit": CONDITION_LIMIT,
+            "sd_band": list(demo_model().settings["sd_band"]),
+        },
         "seconds": round(time.perf_counter() - t0, 1),
     }
     print(json.dumps(report, indent=1))

@@ -34,8 +34,13 @@ LABELS = ("A", "B")
 
 def demo_model(generative: float = 0.0, momentum: float = MOMENTUM, **settings) -> Gaussian:
     """The Gaussian learner with the original model's starting state."""
-    return Gaussian(momentum=momentum, generative=generative, init_means=START_MEANS,
-                    init_sd=START_SD, **settings)
+    return Gaussian(
+        momentum=momentum,
+        generative=generative,
+        init_means=START_MEANS,
+        init_sd=START_SD,
+        **settings,
+    )
 
 
 def demo_trials(seeds, epochs: int = EPOCHS, dtype=torch.float64) -> tuple[TrialBatch, list]:
@@ -47,22 +52,36 @@ def demo_trials(seeds, epochs: int = EPOCHS, dtype=torch.float64) -> tuple[Trial
     frames, samples = [], []
     for seed in seeds:
         rng = np.random.default_rng(seed)
-        x = np.concatenate([
-            rng.multivariate_normal(TWO_GAUSSIAN_MEANS[k], TWO_GAUSSIAN_COVS[k],
-                                    POINTS_PER_CATEGORY)
-            for k in range(2)
-        ])
+        x = np.concatenate(
+            [
+                rng.multivariate_normal(
+                    TWO_GAUSSIAN_MEANS[k], TWO_GAUSSIAN_COVS[k], POINTS_PER_CATEGORY
+                )
+                for k in range(2)
+            ]
+        )
         y = np.repeat([0, 1], POINTS_PER_CATEGORY)
         order = np.concatenate([rng.permutation(len(y)) for _ in range(epochs)])
-        frames.append(pd.DataFrame({
-            "learner": str(seed), "participant": str(seed),
-            "x1": x[order, 0], "x2": x[order, 1],
-            "category": np.array(LABELS)[y[order]],
-            "block": np.repeat(np.arange(1, epochs + 1), len(y)),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "learner": str(seed),
+                    "participant": str(seed),
+                    "x1": x[order, 0],
+                    "x2": x[order, 1],
+                    "category": np.array(LABELS)[y[order]],
+                    "block": np.repeat(np.arange(1, epochs + 1), len(y)),
+                }
+            )
+        )
         samples.append((x, y))
-    batch = batch_from_frame(pd.concat(frames, ignore_index=True), ["x1", "x2"],
-                             categories=list(LABELS), standardization=False, dtype=dtype)
+    batch = batch_from_frame(
+        pd.concat(frames, ignore_index=True),
+        ["x1", "x2"],
+        categories=list(LABELS),
+        standardization=False,
+        dtype=dtype,
+    )
     return batch, samples
 
 
@@ -97,8 +116,9 @@ def run_demo(
     index = torch.arange(n)
     state0 = model.init_state(batch, index, values)
     with torch.no_grad():
-        logits, kept = torch_rollout(model, batch, index, values,
-                                     keep_states=[batch.max_trials - 1])
+        logits, kept = torch_rollout(
+            model, batch, index, values, keep_states=[batch.max_trials - 1]
+        )
     state = kept[batch.max_trials - 1]
     epoch = len(samples[0][1])
     last = slice(batch.max_trials - epoch, batch.max_trials)
@@ -107,14 +127,16 @@ def run_demo(
     start = _gaussians(model, state0)
     end = _gaussians(model, state)
     true = [(TWO_GAUSSIAN_MEANS[k], TWO_GAUSSIAN_COVS[k]) for k in range(2)]
-    kl_start = np.array([[kl_gaussian(*true[k], *start[i][k]) for k in range(2)]
-                         for i in range(n)])
+    kl_start = np.array([[kl_gaussian(*true[k], *start[i][k]) for k in range(2)] for i in range(n)])
     kl_end = np.array([[kl_gaussian(*true[k], *end[i][k]) for k in range(2)] for i in range(n)])
     return DemoRun(
-        accuracy=accuracy, kl_start=kl_start, kl_end=kl_end,
+        accuracy=accuracy,
+        kl_start=kl_start,
+        kl_end=kl_end,
         means=np.array([[g[0] for g in e] for e in end]),
         covariances=np.array([[g[1] for g in e] for e in end]),
-        logits=logits, samples=samples,
+        logits=logits,
+        samples=samples,
     )
 
 
@@ -124,8 +146,12 @@ def _gaussians(model: Gaussian, state) -> list[list[tuple[np.ndarray, np.ndarray
     out = []
     for i in range(state[0].shape[0]):
         d = model.describe_state(state, i)
-        out.append([(d["means"][k * m].astype(float), d["covariances"][k * m].astype(float))
-                    for k in range(2)])
+        out.append(
+            [
+                (d["means"][k * m].astype(float), d["covariances"][k * m].astype(float))
+                for k in range(2)
+            ]
+        )
     return out
 
 
@@ -141,17 +167,25 @@ def plot_demo(run: DemoRun, path: str | Path, title: str = "") -> list[Path]:
         fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), sharex=True, sharey=True)
         for ax in axes:
             for k in range(2):
-                ax.scatter(*x[y == k].T, s=6, alpha=0.35 if ax is axes[0] else 0.12,
-                           color=PALETTE[k], label=f"category {LABELS[k]}" if ax is axes[0]
-                           else None, linewidths=0)
+                ax.scatter(
+                    *x[y == k].T,
+                    s=6,
+                    alpha=0.35 if ax is axes[0] else 0.12,
+                    color=PALETTE[k],
+                    label=f"category {LABELS[k]}" if ax is axes[0] else None,
+                    linewidths=0,
+                )
         for k in range(2):
             draw_gaussian(axes[0], TWO_GAUSSIAN_MEANS[k], TWO_GAUSSIAN_COVS[k], PALETTE[k])
-            draw_gaussian(axes[1], run.means[0, k], run.covariances[0, k], PALETTE[k],
-                          label=f"learned {LABELS[k]}")
+            draw_gaussian(
+                axes[1],
+                run.means[0, k],
+                run.covariances[0, k],
+                PALETTE[k],
+                label=f"learned {LABELS[k]}",
+            )
         axes[0].set_title("data and true distributions")
-        axes[1].set_title(
-            f"learned distributions (last-epoch accuracy {run.accuracy[0]:.3f})"
-        )
+        axes[1].set_title(f"learned distributions (last-epoch accuracy {run.accuracy[0]:.3f})")
         for ax in axes:
             ax.set_xlabel("x1")
         axes[0].set_ylabel("x2")

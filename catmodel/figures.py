@@ -73,7 +73,8 @@ def folder_kind(path: str | Path) -> str:
     raise NotAResultsFolder(
         f"{p}: not a catmodel results folder (expected fits.csv from `catmodel fit`, "
         "recovery.csv from `catmodel recover` or confusion.csv from `catmodel "
-        "model-recovery`)")
+        "model-recovery`)"
+    )
 
 
 def _run_record(path: Path) -> dict:
@@ -90,8 +91,9 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     out = tuple(f.strip().lower().lstrip(".") for f in formats if f.strip())
     bad = [f for f in out if f not in FORMATS]
     if bad or not out:
-        raise SettingsError(f"unknown figure format {bad[0] if bad else ''!r} "
-                            f"(formats: {', '.join(FORMATS)})")
+        raise SettingsError(
+            f"unknown figure format {bad[0] if bad else ''!r} (formats: {', '.join(FORMATS)})"
+        )
     return out
 
 
@@ -118,9 +120,16 @@ def _warn(message: str) -> None:
     warnings.warn(message, FigureSkipped, stacklevel=3)
 
 
-def draw_figures(folder: str | Path, out_dir: str | Path, formats: Sequence[str] = ("png", "pdf"),
-                 participant: str | None = None, runs: int = 20, seed: int = 0, *,
-                 on_skip: Callable[[str], None] | None = None) -> list[Path]:
+def draw_figures(
+    folder: str | Path,
+    out_dir: str | Path,
+    formats: Sequence[str] = ("png", "pdf"),
+    participant: str | None = None,
+    runs: int = 20,
+    seed: int = 0,
+    *,
+    on_skip: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Draw every figure that applies to a results folder and save it into ``out_dir``.
 
     Parameters
@@ -187,12 +196,19 @@ def check_participant(fit, participant: str | None) -> None:
     known = list(dict.fromkeys(fit.fits["participant"].astype(str)))
     if str(participant) not in known:
         shown = ", ".join(known[:5]) + (", ..." if len(known) > 5 else "")
-        raise CatmodelError(f"no participant {participant!r} in {fit.path}/fits.csv "
-                            f"(participants: {shown})")
+        raise CatmodelError(
+            f"no participant {participant!r} in {fit.path}/fits.csv (participants: {shown})"
+        )
 
 
-def fit_figures(fit, save: Callable, skip: Callable[[str], None], participant: str | None = None,
-                runs: int = 20, seed: int = 0) -> None:
+def fit_figures(
+    fit,
+    save: Callable,
+    skip: Callable[[str], None],
+    participant: str | None = None,
+    runs: int = 20,
+    seed: int = 0,
+) -> None:
     """Learning curves, learned Gaussians, parameter distributions and model comparison."""
     learning_curve_figure(fit, save, skip, runs, seed)
     learned_gaussians_figure(fit, save, skip, participant)
@@ -207,8 +223,9 @@ def _chance(fit) -> float | None:
     return 1.0 / len(categories) if categories is not None and len(categories) else None
 
 
-def learning_curve_figure(fit, save: Callable, skip: Callable[[str], None], runs: int,
-                          seed: int) -> None:
+def learning_curve_figure(
+    fit, save: Callable, skip: Callable[[str], None], runs: int, seed: int
+) -> None:
     from catmodel.plots.curves import learning_curves, plot_learning_curves
 
     if fit.trials is None:
@@ -219,8 +236,9 @@ def learning_curve_figure(fit, save: Callable, skip: Callable[[str], None], runs
     save(axes.flat[0].figure, "learning_curves")
 
 
-def learned_gaussians_figure(fit, save: Callable, skip: Callable[[str], None],
-                             participant: str | None) -> None:
+def learned_gaussians_figure(
+    fit, save: Callable, skip: Callable[[str], None], participant: str | None
+) -> None:
     from catmodel.plots.gaussians import (
         NotApplicable,
         learned_gaussians,
@@ -247,8 +265,9 @@ def parameter_figures(fit, save: Callable, skip: Callable[[str], None]) -> None:
         scales = free_parameter_scales(fit.run, model)
         if not scales and "models" not in fit.run:  # no run record: the model's defaults
             data = fit.run.get("data", {})
-            scales = registry_scales(model, len(fit.features) or 2,
-                                     len(data.get("categories", [])) or 2)
+            scales = registry_scales(
+                model, len(fit.features) or 2, len(data.get("categories", [])) or 2
+            )
         table = parameter_table(fit.fits, model, scales)
         if table.empty:
             skip(f"parameters of {model}: no free parameters")

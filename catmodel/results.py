@@ -51,8 +51,9 @@ def trials_with_predictions(table, batch, result: FitResult) -> pd.DataFrame:
     for fit in result.fits:
         probs = predicted_probabilities(fit, batch).cpu().numpy()
         for k, label in enumerate(batch.categories):
-            frame[probability_column(fit.name, label)] = batch.on_table_rows(probs[..., k],
-                                                                            len(frame))
+            frame[probability_column(fit.name, label)] = batch.on_table_rows(
+                probs[..., k], len(frame)
+            )
     return frame
 
 
@@ -75,24 +76,30 @@ def write_fit_folder(out_dir: str | Path, table, batch, result: FitResult, recor
         }
         for f in result.fits
     }
-    write_run_record(out, {
-        "kind": "fit",
-        "data": {
-            "source": table.source,
-            "learners": table.n_learners,
-            "trials": table.n_trials,
-            "features": list(table.features),
-            "categories": [str(c) for c in table.categories],
-            "sha256": frame_hash(table.frame.drop(columns=["source_file", "source_row"],
-                                                  errors="ignore")),
-            "notes": list(table.notes),
+    write_run_record(
+        out,
+        {
+            "kind": "fit",
+            "data": {
+                "source": table.source,
+                "learners": table.n_learners,
+                "trials": table.n_trials,
+                "features": list(table.features),
+                "categories": [str(c) for c in table.categories],
+                "sha256": frame_hash(
+                    table.frame.drop(columns=["source_file", "source_row"], errors="ignore")
+                ),
+                "notes": list(table.notes),
+            },
+            "standardization": {
+                "mean": list(batch.standardization.mean),
+                "sd": list(batch.standardization.sd),
+            },
+            "fitting": result.settings,
+            "models": models,
+            **record,
         },
-        "standardization": {"mean": list(batch.standardization.mean),
-                            "sd": list(batch.standardization.sd)},
-        "fitting": result.settings,
-        "models": models,
-        **record,
-    })
+    )
     return out
 
 
@@ -157,9 +164,11 @@ def read_fit_folder(path: str | Path) -> FitFolder:
     if not (p / FITS).exists():
         raise CatmodelError(f"{p}: not a fit results folder (no {FITS})")
     fits = pd.read_csv(p / FITS, dtype={"participant": str})
-    starts = pd.read_csv(p / STARTS, dtype={"participant": str}) if (p / STARTS).exists() \
+    starts = pd.read_csv(p / STARTS, dtype={"participant": str}) if (p / STARTS).exists() else None
+    trials = (
+        pd.read_csv(p / TRIALS, dtype={"participant": str, "learner": str})
+        if (p / TRIALS).exists()
         else None
-    trials = pd.read_csv(p / TRIALS, dtype={"participant": str, "learner": str}) \
-        if (p / TRIALS).exists() else None
+    )
     run = json.loads((p / RUN).read_text()) if (p / RUN).exists() else {}
     return FitFolder(path=p, fits=fits, starts=starts, trials=trials, run=run)

@@ -22,10 +22,18 @@ def add_parser(sub) -> None:
         "order (DIR/crossval.csv).",
     )
     p.add_argument("folder", type=Path, metavar="DIR", help="a `catmodel fit` results folder")
-    p.add_argument("--criterion", choices=["bic", "aic"], default="bic",
-                   help="log evidence for group selection: -BIC/2 (default) or -AIC/2")
-    p.add_argument("--cv", choices=["forward", "leave-one-block-out"], default=None,
-                   help="also cross-validate (refits every model once per fold)")
+    p.add_argument(
+        "--criterion",
+        choices=["bic", "aic"],
+        default="bic",
+        help="log evidence for group selection: -BIC/2 (default) or -AIC/2",
+    )
+    p.add_argument(
+        "--cv",
+        choices=["forward", "leave-one-block-out"],
+        default=None,
+        help="also cross-validate (refits every model once per fold)",
+    )
     p.add_argument("--starts", type=int, default=3, help="starts per fold (with --cv)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run)

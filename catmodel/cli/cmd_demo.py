@@ -18,14 +18,23 @@ def add_parser(sub) -> None:
         "beside the learned distributions, and prints last-epoch accuracy and KL(true || "
         "learned) per category.",
     )
-    p.add_argument("--lr-cov", type=float, default=1e-3,
-                   help="covariance learning rate (default 1e-3)")
-    p.add_argument("--generative", type=float, default=0.0,
-                   help="weight of the generative term -log p(x | own category) (default 0, "
-                   "the original model; try 1)")
+    p.add_argument(
+        "--lr-cov", type=float, default=1e-3, help="covariance learning rate (default 1e-3)"
+    )
+    p.add_argument(
+        "--generative",
+        type=float,
+        default=0.0,
+        help="weight of the generative term -log p(x | own category) (default 0, "
+        "the original model; try 1)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the sample and the orders")
-    p.add_argument("--out", type=Path, default=Path("."),
-                   help="folder for the figure (default: the current folder)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("."),
+        help="folder for the figure (default: the current folder)",
+    )
     p.set_defaults(run=run)
 
 
@@ -37,12 +46,15 @@ def run(args: argparse.Namespace) -> None:
     result = run_demo(lr_cov=args.lr_cov, generative=args.generative, seeds=(args.seed,))
     name = f"demo_lrcov{args.lr_cov:g}" + (f"_gen{args.generative:g}" if args.generative else "")
     written = plot_demo(
-        result, args.out / name,
+        result,
+        args.out / name,
         title=f"lr_cov = {args.lr_cov:g}, generative weight = {args.generative:g}",
     )
     print(f"last-epoch accuracy: {result.accuracy[0]:.3f}")
     for k, label in enumerate("AB"):
-        print(f"KL(true || learned) category {label}: {result.kl_end[0, k]:.4f} "
-              f"(at the start: {result.kl_start[0, k]:.4f})")
+        print(
+            f"KL(true || learned) category {label}: {result.kl_end[0, k]:.4f} "
+            f"(at the start: {result.kl_start[0, k]:.4f})"
+        )
     for path in written:
         print(f"figure: {path}")

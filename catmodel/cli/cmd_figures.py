@@ -23,20 +23,47 @@ def add_parser(sub) -> None:
         "folder gives model_recovery (confusion and inversion heatmaps). Figures that do "
         "not apply are skipped with a message.",
     )
-    p.add_argument("folder", type=Path, metavar="DIR",
-                   help="a results folder of `catmodel fit`, `recover` or `model-recovery`")
-    p.add_argument("--out", type=Path, default=None, metavar="FIGDIR",
-                   help="folder for the figures (default: DIR/figures)")
-    p.add_argument("--participant", default=None, metavar="ID",
-                   help="participant of the learned-Gaussians figure (default: the one "
-                   "whose Gaussian fit has the median NLL)")
-    p.add_argument("--runs", type=int, default=20, metavar="N",
-                   help="posterior predictive runs per participant for the learning curves "
-                   "(default 20; 0: only the expected curves)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
-                   help="seed of the posterior predictive runs (default 0)")
-    p.add_argument("--format", default="png,pdf", metavar="FORMATS",
-                   help="comma-separated image formats: png, pdf, svg (default png,pdf)")
+    p.add_argument(
+        "folder",
+        type=Path,
+        metavar="DIR",
+        help="a results folder of `catmodel fit`, `recover` or `model-recovery`",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FIGDIR",
+        help="folder for the figures (default: DIR/figures)",
+    )
+    p.add_argument(
+        "--participant",
+        default=None,
+        metavar="ID",
+        help="participant of the learned-Gaussians figure (default: the one "
+        "whose Gaussian fit has the median NLL)",
+    )
+    p.add_argument(
+        "--runs",
+        type=int,
+        default=20,
+        metavar="N",
+        help="posterior predictive runs per participant for the learning curves "
+        "(default 20; 0: only the expected curves)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the posterior predictive runs (default 0)",
+    )
+    p.add_argument(
+        "--format",
+        default="png,pdf",
+        metavar="FORMATS",
+        help="comma-separated image formats: png, pdf, svg (default png,pdf)",
+    )
     p.set_defaults(run=run)
 
 
@@ -44,9 +71,15 @@ def run(args: argparse.Namespace) -> None:
     from catmodel.figures import draw_figures
 
     out = args.out if args.out is not None else args.folder / "figures"
-    written = draw_figures(args.folder, out, formats=args.format.split(","),
-                           participant=args.participant, runs=args.runs, seed=args.seed,
-                           on_skip=lambda message: print(f"skipped {message}"))
+    written = draw_figures(
+        args.folder,
+        out,
+        formats=args.format.split(","),
+        participant=args.participant,
+        runs=args.runs,
+        seed=args.seed,
+        on_skip=lambda message: print(f"skipped {message}"),
+    )
     for path in written:
         print(path)
     print(f"{len(written)} files in {out}/")

@@ -27,11 +27,17 @@ def add_parser(sub) -> None:
         "predicted response probabilities) and run.json into --out.",
     )
     p.add_argument("data", help="a file, a folder or a glob of trial files")
-    p.add_argument("--models", default="gaussian",
-                   help="model name or comma-separated names (see `catmodel models`)")
+    p.add_argument(
+        "--models",
+        default="gaussian",
+        help="model name or comma-separated names (see `catmodel models`)",
+    )
     p.add_argument("--out", type=Path, required=True, help="results folder")
-    p.add_argument("--no-standardize", action="store_true",
-                   help="fit on the features as they are (default: standardise per data set)")
+    p.add_argument(
+        "--no-standardize",
+        action="store_true",
+        help="fit on the features as they are (default: standardise per data set)",
+    )
     add_fit_options(p)
     add_data_options(p)
     p.set_defaults(run=run)
@@ -48,13 +54,22 @@ def run(args: argparse.Namespace) -> None:
     for note in table.notes:
         print(note)
     batch = table.to_batch(standardize=not args.no_standardize)
-    print(f"fitting {', '.join(m.name for m in models)} to {table.n_learners} learners "
-          f"({table.n_trials} trials)")
+    print(
+        f"fitting {', '.join(m.name for m in models)} to {table.n_learners} learners "
+        f"({table.n_trials} trials)"
+    )
     t0 = time.perf_counter()
     result = fit(
-        batch, models, starts=args.starts, candidates=args.candidates, seed=args.seed,
-        fix=parse_fix(args.fix), bounds=parse_bounds(args.bounds), free=args.free,
-        refine=args.refine, progress=True,
+        batch,
+        models,
+        starts=args.starts,
+        candidates=args.candidates,
+        seed=args.seed,
+        fix=parse_fix(args.fix),
+        bounds=parse_bounds(args.bounds),
+        free=args.free,
+        refine=args.refine,
+        progress=True,
     )
     seconds = time.perf_counter() - t0
     out = write_fit_folder(args.out, table, batch, result, {"seconds": round(seconds, 2)})

@@ -25,13 +25,19 @@ def add_parser(sub) -> None:
         "model | best fit) (rows: generating model; columns: best-fitting model), the "
         "per-participant comparison and heatmaps.",
     )
-    p.add_argument("--models", default="gaussian,prototype,exemplar,alcove",
-                   help="comma-separated models (default gaussian,prototype,exemplar,alcove)")
+    p.add_argument(
+        "--models",
+        default="gaussian,prototype,exemplar,alcove",
+        help="comma-separated models (default gaussian,prototype,exemplar,alcove)",
+    )
     p.add_argument("--participants", type=int, default=30, help="participants per model")
     p.add_argument("--trials", type=int, default=300, help="trials per participant")
-    p.add_argument("--design", default="ii",
-                   help="task design (default ii: two overlapping bivariate normal categories, "
-                   "best possible accuracy between .8 and .9)")
+    p.add_argument(
+        "--design",
+        default="ii",
+        help="task design (default ii: two overlapping bivariate normal categories, "
+        "best possible accuracy between .8 and .9)",
+    )
     p.add_argument("--criterion", choices=["bic", "aic"], default="bic")
     add_design_options(p)
     add_search_options(p)
@@ -46,16 +52,30 @@ def run(args: argparse.Namespace) -> None:
     set_threads(args.jobs)
     models = build_models(args.models, parse_settings(args.settings))
     study = model_recovery(
-        models, design=args.design, n_participants=args.participants, n_trials=args.trials,
-        criterion=args.criterion, seed=args.seed, starts=args.starts,
-        candidates=args.candidates, progress=True, **parse_design_options(args.design_option),
+        models,
+        design=args.design,
+        n_participants=args.participants,
+        n_trials=args.trials,
+        criterion=args.criterion,
+        seed=args.seed,
+        starts=args.starts,
+        candidates=args.candidates,
+        progress=True,
+        **parse_design_options(args.design_option),
     )
     out = study.write(args.out)
-    write_run_record(out, {
-        "kind": "model-recovery", "design": args.design, "participants": args.participants,
-        "trials": args.trials, "criterion": args.criterion, "seed": args.seed,
-        "models": {m.name: {"settings": m.settings} for m in models},
-    })
+    write_run_record(
+        out,
+        {
+            "kind": "model-recovery",
+            "design": args.design,
+            "participants": args.participants,
+            "trials": args.trials,
+            "criterion": args.criterion,
+            "seed": args.seed,
+            "models": {m.name: {"settings": m.settings} for m in models},
+        },
+    )
     print("p(best fit | generating model):")
     print(study.confusion.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(f"results in {out}/")

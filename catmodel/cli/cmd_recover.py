@@ -29,8 +29,11 @@ def add_parser(sub) -> None:
     p.add_argument("--model", default="gaussian", help="model name (default gaussian)")
     p.add_argument("--participants", type=int, default=100, help="simulated participants")
     p.add_argument("--trials", type=int, default=400, help="trials per participant")
-    p.add_argument("--design", default="two-gaussian",
-                   help="task design (default two-gaussian, the demo's task)")
+    p.add_argument(
+        "--design",
+        default="two-gaussian",
+        help="task design (default two-gaussian, the demo's task)",
+    )
     add_design_options(p)
     add_search_options(p)
     p.add_argument("--out", type=Path, required=True, help="results folder")
@@ -43,13 +46,24 @@ def run(args: argparse.Namespace) -> None:
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
     study = parameter_recovery(
-        model, design=args.design, n_participants=args.participants, n_trials=args.trials,
-        seed=args.seed, starts=args.starts, candidates=args.candidates, progress=True,
+        model,
+        design=args.design,
+        n_participants=args.participants,
+        n_trials=args.trials,
+        seed=args.seed,
+        starts=args.starts,
+        candidates=args.candidates,
+        progress=True,
         **parse_design_options(args.design_option),
     )
-    out = study.write(args.out, {"design": args.design, "participants": args.participants,
-                                 "trials_per_participant": args.trials})
-    cols = ["parameter", "r", "bias", "rmse", "share_within_1", "generating_low",
-            "generating_high"]
+    out = study.write(
+        args.out,
+        {
+            "design": args.design,
+            "participants": args.participants,
+            "trials_per_participant": args.trials,
+        },
+    )
+    cols = ["parameter", "r", "bias", "rmse", "share_within_1", "generating_low", "generating_high"]
     print(study.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"results in {out}/")

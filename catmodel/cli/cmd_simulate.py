@@ -29,25 +29,48 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--model", required=True, help="model name")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--params", metavar="NAME=VALUE,...",
-                     help="parameter values (natural scale); missing ones take the defaults")
-    src.add_argument("--from-fits", type=Path, metavar="DIR",
-                     help="a `catmodel fit` results folder: use each participant's fit")
-    p.add_argument("--design", default=None,
-                   help="two-gaussian, ii, rb, shj-1..shj-6, 5-4 or file:PATH (default: "
-                   "two-gaussian; with --from-fits: each participant's own trials, or their "
-                   "fitted parameters on a fresh sequence of the design given)")
+    src.add_argument(
+        "--params",
+        metavar="NAME=VALUE,...",
+        help="parameter values (natural scale); missing ones take the defaults",
+    )
+    src.add_argument(
+        "--from-fits",
+        type=Path,
+        metavar="DIR",
+        help="a `catmodel fit` results folder: use each participant's fit",
+    )
+    p.add_argument(
+        "--design",
+        default=None,
+        help="two-gaussian, ii, rb, shj-1..shj-6, 5-4 or file:PATH (default: "
+        "two-gaussian; with --from-fits: each participant's own trials, or their "
+        "fitted parameters on a fresh sequence of the design given)",
+    )
     p.add_argument("--participants", type=int, default=20, help="participants (default 20)")
     p.add_argument("--blocks", type=int, default=None, help="blocks per participant")
-    p.add_argument("--trials", type=int, default=None, help="trials per participant "
-                   "(alternative to --blocks)")
-    p.add_argument("--draw-params", action="store_true",
-                   help="draw each participant's parameters over the model's generating box "
-                   "(as recovery studies do); true values go to OUT's .params.csv")
-    p.add_argument("--runs", type=int, default=1,
-                   help="simulated runs per fitted participant (with --from-fits)")
-    p.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
-                   help="model settings, e.g. --set momentum=0.3")
+    p.add_argument(
+        "--trials", type=int, default=None, help="trials per participant (alternative to --blocks)"
+    )
+    p.add_argument(
+        "--draw-params",
+        action="store_true",
+        help="draw each participant's parameters over the model's generating box "
+        "(as recovery studies do); true values go to OUT's .params.csv",
+    )
+    p.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="simulated runs per fitted participant (with --from-fits)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        dest="settings",
+        metavar="NAME=VALUE",
+        help="model settings, e.g. --set momentum=0.3",
+    )
     add_design_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed (same seed, same file)")
     p.add_argument("--out", type=Path, required=True, help="CSV file to write")
@@ -68,23 +91,40 @@ def run(args: argparse.Namespace) -> None:
     if args.from_fits is not None:
         folder = read_fit_folder(args.from_fits)
         if args.model not in folder.models:
-            raise SettingsError(f"{args.from_fits}/fits.csv has no model {args.model!r} "
-                                f"(it has {', '.join(folder.models)})")
+            raise SettingsError(
+                f"{args.from_fits}/fits.csv has no model {args.model!r} "
+                f"(it has {', '.join(folder.models)})"
+            )
         if args.design is None:
             frame = posterior_predictive(folder, args.model, runs=args.runs, seed=args.seed)
         else:
-            frame = fitted_on_design(folder, args.model, args.design, seed=args.seed,
-                                     n_trials=args.trials, n_blocks=args.blocks,
-                                     runs=args.runs,
-                                     **parse_design_options(args.design_option))
+            frame = fitted_on_design(
+                folder,
+                args.model,
+                args.design,
+                seed=args.seed,
+                n_trials=args.trials,
+                n_blocks=args.blocks,
+                runs=args.runs,
+                **parse_design_options(args.design_option),
+            )
     else:
         (model,) = build_models(args.model, parse_settings(args.settings))
-        values = {k: to_number(v, "--params", k)
-                  for k, v in parse_assignments(args.params, "--params").items()}
+        values = {
+            k: to_number(v, "--params", k)
+            for k, v in parse_assignments(args.params, "--params").items()
+        }
         frame, params = simulate_design(
-            model, args.design or "two-gaussian", args.participants, seed=args.seed,
-            values=values, n_trials=args.trials, n_blocks=args.blocks, draw=args.draw_params,
-            **parse_design_options(args.design_option))
+            model,
+            args.design or "two-gaussian",
+            args.participants,
+            seed=args.seed,
+            values=values,
+            n_trials=args.trials,
+            n_blocks=args.blocks,
+            draw=args.draw_params,
+            **parse_design_options(args.design_option),
+        )
         if args.draw_params:
             name = args.out.name.split(".")[0]
             params_path = write_csv(params, args.out.with_name(f"{name}.params.csv"))

@@ -70,8 +70,10 @@ def parse_bounds(text_list: list[str] | None) -> dict[str, tuple[float | None, f
             if ":" not in v:
                 raise SettingsError(f"--bounds: expected {k}=lower:upper, got {k}={v}")
             lo, hi = v.split(":", 1)
-            out[k] = (to_number(lo, "--bounds", k) if lo else None,
-                      to_number(hi, "--bounds", k) if hi else None)
+            out[k] = (
+                to_number(lo, "--bounds", k) if lo else None,
+                to_number(hi, "--bounds", k) if hi else None,
+            )
     return out
 
 
@@ -89,8 +91,9 @@ def parse_setting_value(value: str):
         as_float = float(value)
     except ValueError:
         return value
-    return int(as_float) if as_float.is_integer() and "." not in value and "e" not in low \
-        else as_float
+    return (
+        int(as_float) if as_float.is_integer() and "." not in value and "e" not in low else as_float
+    )
 
 
 def parse_settings(text_list: list[str] | None) -> dict[str, object]:
@@ -141,17 +144,30 @@ def build_models(names: str, settings: dict[str, object]):
 def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     """Options of every command that fits: starts, candidates, seed, settings, threads."""
     g = parser.add_argument_group("fitting")
-    g.add_argument("--starts", type=int, default=5,
-                   help="local refinements per participant (default 5)")
-    g.add_argument("--candidates", type=int, default=None,
-                   help="quasi-random search candidates per participant (default: by the "
-                   "number of searched parameters, up to 2048)")
+    g.add_argument(
+        "--starts", type=int, default=5, help="local refinements per participant (default 5)"
+    )
+    g.add_argument(
+        "--candidates",
+        type=int,
+        default=None,
+        help="quasi-random search candidates per participant (default: by the "
+        "number of searched parameters, up to 2048)",
+    )
     g.add_argument("--seed", type=int, default=0, help="seed: same seed, same numbers")
-    g.add_argument("--set", action="append", dest="settings", metavar="NAME=VALUE",
-                   help="model settings, e.g. --set momentum=0.3 or --set gaussian.units_per_"
-                   "category=2")
-    g.add_argument("--jobs", type=int, default=None,
-                   help="CPU threads for the compiled rollouts (default: all cores)")
+    g.add_argument(
+        "--set",
+        action="append",
+        dest="settings",
+        metavar="NAME=VALUE",
+        help="model settings, e.g. --set momentum=0.3 or --set gaussian.units_per_category=2",
+    )
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="CPU threads for the compiled rollouts (default: all cores)",
+    )
     return g
 
 
@@ -159,15 +175,31 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
     """:func:`add_search_options` and the options only ``catmodel fit`` has: fixed and freed
     parameters, narrower boxes, the local optimiser."""
     g = add_search_options(parser)
-    g.add_argument("--fix", action="append", metavar="NAME=VALUE",
-                   help="hold parameters fixed, e.g. --fix lr_cov=0.01 (natural scale)")
-    g.add_argument("--bounds", action="append", metavar="NAME=LO:HI",
-                   help="narrow a parameter's box, e.g. --bounds lr_w=0.1:10")
-    g.add_argument("--free", action="append", default=[], metavar="NAME",
-                   help="fit a parameter that is fixed by default, e.g. --free lapse")
-    g.add_argument("--refine", choices=["nelder-mead", "gradient"], default="nelder-mead",
-                   help="local optimiser (default nelder-mead, measured faster per unit of "
-                   "recovery accuracy)")
+    g.add_argument(
+        "--fix",
+        action="append",
+        metavar="NAME=VALUE",
+        help="hold parameters fixed, e.g. --fix lr_cov=0.01 (natural scale)",
+    )
+    g.add_argument(
+        "--bounds",
+        action="append",
+        metavar="NAME=LO:HI",
+        help="narrow a parameter's box, e.g. --bounds lr_w=0.1:10",
+    )
+    g.add_argument(
+        "--free",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="fit a parameter that is fixed by default, e.g. --free lapse",
+    )
+    g.add_argument(
+        "--refine",
+        choices=["nelder-mead", "gradient"],
+        default="nelder-mead",
+        help="local optimiser (default nelder-mead, measured faster per unit of recovery accuracy)",
+    )
 
 
 def set_threads(jobs: int | None) -> None:
@@ -194,9 +226,13 @@ def versions() -> dict[str, str]:
     import catmodel
 
     return {
-        "catmodel": catmodel.__version__, "python": platform.python_version(),
-        "torch": torch.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__,
-        "scipy": scipy.__version__, "numba": numba.__version__,
+        "catmodel": catmodel.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "scipy": scipy.__version__,
+        "numba": numba.__version__,
         "platform": platform.platform(),
     }
 
@@ -237,7 +273,10 @@ def _json_default(value):
 def add_design_options(parser: argparse.ArgumentParser) -> None:
     """``--design-option NAME=VALUE`` (repeatable) for the design generators."""
     parser.add_argument(
-        "--design-option", action="append", default=[], metavar="NAME=VALUE",
+        "--design-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="a design option, e.g. rotation=45, or means/covs as JSON: "
         "'means=[[40,50],[60,50]]' (see catmodel.simulate.designs)",
     )

@@ -37,16 +37,18 @@ def _blocks(batch) -> np.ndarray:
     present = batch.block[batch.mask]
     blocks = np.unique(present.cpu().numpy())
     if len(blocks) < 2:
-        raise SettingsError("cross-validation needs at least two blocks (a block column, or "
-                            "blocks in the design)")
+        raise SettingsError(
+            "cross-validation needs at least two blocks (a block column, or blocks in the design)"
+        )
     return blocks
 
 
 def _responses_only(batch, keep: torch.Tensor):
     """The batch with the responses outside ``keep`` removed (the learner still sees every
     trial; only the kept responses enter a likelihood)."""
-    return batch.with_responses(torch.where(keep, batch.response,
-                                            torch.full_like(batch.response, -1)))
+    return batch.with_responses(
+        torch.where(keep, batch.response, torch.full_like(batch.response, -1))
+    )
 
 
 def _held_out_nll(model, batch, pset, fit, score_mask: torch.Tensor) -> np.ndarray:
@@ -89,8 +91,9 @@ def cross_validate(
         raise SettingsError(f"unknown cross-validation scheme {scheme!r} ({', '.join(SCHEMES)})")
     blocks = _blocks(batch)
     if scheme == "forward":
-        folds = [(blocks[blocks <= b], blocks[blocks > b][:1]) for b in blocks[min_train_blocks
-                                                                            - 1:-1]]
+        folds = [
+            (blocks[blocks <= b], blocks[blocks > b][:1]) for b in blocks[min_train_blocks - 1 : -1]
+        ]
     else:
         folds = [(blocks[blocks != b], np.array([b])) for b in blocks]
     block = batch.block.cpu().numpy()
@@ -102,12 +105,25 @@ def cross_validate(
         for train, test in folds:
             train_mask = torch.as_tensor(np.isin(block, train))
             test_mask = torch.as_tensor(np.isin(block, test))
-            fit = fit_model(model, _responses_only(batch, train_mask), pset, starts=starts,
-                            candidates=candidates, seed=seed)
+            fit = fit_model(
+                model,
+                _responses_only(batch, train_mask),
+                pset,
+                starts=starts,
+                candidates=candidates,
+                seed=seed,
+            )
             total += _held_out_nll(model, batch, pset, fit, test_mask)
             scored += ((batch.response >= 0) & test_mask).sum(1).cpu().numpy()
         for i, participant in enumerate(batch.learners):
-            rows.append({"participant": participant, "model": model.name,
-                         "cv_nll": total[i], "n_scored": int(scored[i]),
-                         "scheme": scheme, "folds": len(folds)})
+            rows.append(
+                {
+                    "participant": participant,
+                    "model": model.name,
+                    "cv_nll": total[i],
+                    "n_scored": int(scored[i]),
+                    "scheme": scheme,
+                    "folds": len(folds),
+                }
+            )
     return pd.DataFrame(rows)

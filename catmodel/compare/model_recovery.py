@@ -45,8 +45,9 @@ class ModelRecovery:
         write_csv(self.inversion, out / "inversion.csv")
         write_csv(self.comparison, out / "model_recovery_comparison.csv")
         write_csv(self.fits, out / "model_recovery_fits.csv")
-        plot_model_recovery(self.confusion, self.inversion, out / "model_recovery",
-                            criterion=self.criterion)
+        plot_model_recovery(
+            self.confusion, self.inversion, out / "model_recovery", criterion=self.criterion
+        )
         return out
 
 
@@ -70,10 +71,12 @@ def model_recovery(
     names = [m.name for m in models]
     all_fits = []
     for g, generator in enumerate(models):
-        _, batch, _ = simulate_participants(generator, design, n_participants, n_trials,
-                                         seed=seed + 1000 * g, **design_options)
-        result = fit_models(batch, list(models), starts=starts, candidates=candidates,
-                            seed=seed, progress=progress)
+        _, batch, _ = simulate_participants(
+            generator, design, n_participants, n_trials, seed=seed + 1000 * g, **design_options
+        )
+        result = fit_models(
+            batch, list(models), starts=starts, candidates=candidates, seed=seed, progress=progress
+        )
         frame = result.to_frame()
         frame["generating"] = generator.name
         frame["participant"] = generator.name + ":" + frame["participant"].astype(str)
@@ -83,7 +86,8 @@ def model_recovery(
     generating = fits.drop_duplicates("participant").set_index("participant")["generating"]
     best = comparison[comparison["best"]].set_index("participant")["model"]
     counts = pd.crosstab(generating.loc[best.index], best).reindex(
-        index=names, columns=names, fill_value=0)
+        index=names, columns=names, fill_value=0
+    )
     confusion = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0)
     inversion = counts.div(counts.sum(axis=0).replace(0, np.nan), axis=1)
     return ModelRecovery(

@@ -65,8 +65,9 @@ def compare_fits(
     return comparison, group
 
 
-def write_comparison(folder: str | Path, fits: pd.DataFrame, criterion: str = "bic"
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def write_comparison(
+    folder: str | Path, fits: pd.DataFrame, criterion: str = "bic"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`compare_fits`, with both tables written into ``folder`` (atomically) as
     :data:`COMPARISON` and :data:`GROUP`."""
     from catmodel.atomic import write_csv

@@ -139,6 +139,7 @@ class TrialBatch:
 
     def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None):
         """A copy on another device and/or with another floating dtype for ``x``."""
+
         def move(t: torch.Tensor) -> torch.Tensor:
             return t.to(device=device)
 
@@ -271,9 +272,7 @@ def batch_from_frame(
         if column not in frame:
             return np.full(len(frame), NO_LABEL, dtype=np.int64)
         values = frame[column].tolist()
-        return np.array(
-            [NO_LABEL if _missing(v) else index_of[v] for v in values], dtype=np.int64
-        )
+        return np.array([NO_LABEL if _missing(v) else index_of[v] for v in values], dtype=np.int64)
 
     def padded(values: np.ndarray, fill, dt) -> np.ndarray:
         out = np.full((n_learners, t_max, *values.shape[1:]), fill, dtype=dt)
@@ -291,9 +290,7 @@ def batch_from_frame(
     first = frame.iloc[[order[s] for s in starts]] if n_learners else frame.iloc[[]]
     participants = tuple(str(p) for p in first["participant"]) if n_learners else ()
     conditions = (
-        tuple(str(c) for c in first["condition"])
-        if "condition" in frame and n_learners
-        else None
+        tuple(str(c) for c in first["condition"]) if "condition" in frame and n_learners else None
     )
     return TrialBatch(
         learners=tuple(str(v) for v in learners),

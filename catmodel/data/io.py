@@ -132,15 +132,21 @@ def _expand(item: str) -> list[str]:
     if path.is_file():
         return [item]
     if path.is_dir():
-        found = sorted((p for p in path.iterdir() if is_data_file(p)),
-                       key=lambda p: natural_key(p.name))
+        found = sorted(
+            (p for p in path.iterdir() if is_data_file(p)), key=lambda p: natural_key(p.name)
+        )
         if not found:
-            raise DataError(item, 0, "-", "no trial files (.csv, .tsv, .txt, .dat, .rda; "
-                                          "optionally .gz) in this directory")
+            raise DataError(
+                item,
+                0,
+                "-",
+                "no trial files (.csv, .tsv, .txt, .dat, .rda; optionally .gz) in this directory",
+            )
         return [str(p) for p in found]
     if glob.has_magic(item):
-        found = sorted((p for p in glob.glob(item, recursive=True) if Path(p).is_file()),
-                       key=natural_key)
+        found = sorted(
+            (p for p in glob.glob(item, recursive=True) if Path(p).is_file()), key=natural_key
+        )
         if not found:
             raise DataError(item, 0, "-", "no files match this pattern")
         return found
@@ -173,9 +179,14 @@ def read_raw(path: str, columns: ColumnMap) -> RawTable:
         return _read_rdata(path, suffix, gz, columns)
     delimiter = columns.delimiter or TEXT_SUFFIXES.get(suffix)
     if delimiter is None:
-        raise DataError(path, 0, "-", "unknown file type (expected .csv, .tsv, .txt, .dat, .rda, "
-                                      ".RData, .rds, optionally .gz); pass --delimiter to read it "
-                                      "as text")
+        raise DataError(
+            path,
+            0,
+            "-",
+            "unknown file type (expected .csv, .tsv, .txt, .dat, .rda, "
+            ".RData, .rds, optionally .gz); pass --delimiter to read it "
+            "as text",
+        )
     return parse_text(path, _read_text(path, gz), delimiter, columns)
 
 
@@ -209,9 +220,14 @@ def parse_text(path: str, text: str, delimiter: str, columns: ColumnMap) -> RawT
     _check_field_counts(path, kept, line_no, delimiter, names)
     n_fields = len(head[0])
     if n_fields == 1:
-        raise DataError(path, 1, 1, f"the file reads as a single column with delimiter "
-                                    f"{describe_delimiter(delimiter)}; pass --delimiter to "
-                                    f"name the right one")
+        raise DataError(
+            path,
+            1,
+            1,
+            f"the file reads as a single column with delimiter "
+            f"{describe_delimiter(delimiter)}; pass --delimiter to "
+            f"name the right one",
+        )
     if names is None:
         names = [str(j) for j in range(1, n_fields + 1)]
     body = kept[1:] if has_header else kept
@@ -224,8 +240,9 @@ def parse_text(path: str, text: str, delimiter: str, columns: ColumnMap) -> RawT
         raise DataError(path, 1, "-", "quoted fields that span lines are not supported")
     text_columns = _text_columns(columns, names)
     text = _read_body(path, body, delimiter, names, text_columns) if text_columns else None
-    return RawTable(path=path, frame=frame, rows=rows.astype(np.int64), has_header=has_header,
-                    text=text)
+    return RawTable(
+        path=path, frame=frame, rows=rows.astype(np.int64), has_header=has_header, text=text
+    )
 
 
 def split_line(line: str, delimiter: str) -> list[str]:
@@ -274,8 +291,9 @@ def _header_names(path: str, fields: list[str]) -> list[str]:
     return names
 
 
-def _check_field_counts(path: str, lines: np.ndarray, line_no: np.ndarray, delimiter: str,
-                        names: list[str] | None) -> None:
+def _check_field_counts(
+    path: str, lines: np.ndarray, line_no: np.ndarray, delimiter: str, names: list[str] | None
+) -> None:
     counts = field_counts(lines, delimiter)
     bad = np.flatnonzero(counts != counts[0])
     if bad.size == 0:
@@ -285,10 +303,14 @@ def _check_field_counts(path: str, lines: np.ndarray, line_no: np.ndarray, delim
     position = min(got, expected) + 1
     column: str | int = names[position - 1] if names and position <= len(names) else position
     reference = "the header has" if names else f"line {line_no[0]} has"
-    raise DataError(path, int(line_no[i]), column,
-                    f"{got} fields where {reference} {expected} (delimiter "
-                    f"{describe_delimiter(delimiter)}); is the delimiter right? "
-                    f"pass --delimiter to change it")
+    raise DataError(
+        path,
+        int(line_no[i]),
+        column,
+        f"{got} fields where {reference} {expected} (delimiter "
+        f"{describe_delimiter(delimiter)}); is the delimiter right? "
+        f"pass --delimiter to change it",
+    )
 
 
 def field_counts(lines: np.ndarray, delimiter: str) -> np.ndarray:
@@ -319,8 +341,13 @@ def _text_columns(columns: ColumnMap, names: list[str]) -> list[str]:
     return out
 
 
-def _read_body(path: str, body: np.ndarray, delimiter: str, names: list[str],
-               text_columns: list[str] | None = None) -> pd.DataFrame:
+def _read_body(
+    path: str,
+    body: np.ndarray,
+    delimiter: str,
+    names: list[str],
+    text_columns: list[str] | None = None,
+) -> pd.DataFrame:
     """Parse the data lines; with ``text_columns``, only those columns, as text."""
     whitespace = delimiter == WHITESPACE
     try:
@@ -382,15 +409,23 @@ def _pick_rdata_frame(path: str, result: dict, wanted: str | None) -> pd.DataFra
     }
     if wanted and wanted != UNMAPPED:
         if wanted not in frames:
-            raise DataError(path, 1, "-", f"no data frame called {wanted!r} "
-                                          f"(it holds: {', '.join(frames) or 'none'})")
+            raise DataError(
+                path,
+                1,
+                "-",
+                f"no data frame called {wanted!r} (it holds: {', '.join(frames) or 'none'})",
+            )
         return frames[wanted]
     if len(frames) == 1:
         return next(iter(frames.values()))
     if not frames:
         raise DataError(path, 1, 1, "the file holds no data frame")
-    raise DataError(path, 1, "-", f"the file holds several data frames ({', '.join(frames)}); "
-                                  f"choose one with --rdata-object")
+    raise DataError(
+        path,
+        1,
+        "-",
+        f"the file holds several data frames ({', '.join(frames)}); choose one with --rdata-object",
+    )
 
 
 def one_line(exc: BaseException | str) -> str:

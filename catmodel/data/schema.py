@@ -31,8 +31,13 @@ ROLES = (
 #: The phase column is a role too, but its flag is ``--phase-column`` (``--phase`` filters).
 PHASE_ROLE = "phase"
 #: Names that default feature discovery never takes as a feature.
-STANDARD_NAMES = frozenset(ROLES) | {PHASE_ROLE, "learner", "trial_original", "source_file",
-                                     "source_row"}
+STANDARD_NAMES = frozenset(ROLES) | {
+    PHASE_ROLE,
+    "learner",
+    "trial_original",
+    "source_file",
+    "source_row",
+}
 #: Value of a column option that switches off the default column of that name.
 UNMAPPED = "none"
 WHITESPACE = "whitespace"
@@ -165,8 +170,18 @@ class ColumnMap:
         return {r for r in refs if isinstance(r, str) and not r.isdigit() and r != UNMAPPED}
 
 
-_COLUMN_FIELDS = ("participant", "trial", "block", "category", "response", "feedback", "correct",
-                  "rt", "condition", "phase_column")
+_COLUMN_FIELDS = (
+    "participant",
+    "trial",
+    "block",
+    "category",
+    "response",
+    "feedback",
+    "correct",
+    "rt",
+    "condition",
+    "phase_column",
+)
 
 
 def _column_ref(value, name: str) -> str | None:

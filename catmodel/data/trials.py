@@ -84,8 +84,9 @@ class TrialTable:
         """Total number of trials (rows) over all learners."""
         return len(self.frame)
 
-    def to_batch(self, standardize: bool | Standardization = True,
-                 dtype: torch.dtype = torch.float64) -> TrialBatch:
+    def to_batch(
+        self, standardize: bool | Standardization = True, dtype: torch.dtype = torch.float64
+    ) -> TrialBatch:
         """Padded tensors (learners x trials x features) for the models.
 
         Parameters
@@ -104,13 +105,15 @@ class TrialTable:
         f = self.frame
         responded = f["response"].notna()
         correct = responded & (f["response"].astype(object) == f["category"].astype(object))
-        parts = pd.DataFrame({
-            "learner": f["learner"],
-            "trials": 1,
-            "responses": responded.astype(int),
-            "feedback_trials": f["feedback"].notna().astype(int),
-            "correct": correct.astype(int),
-        })
+        parts = pd.DataFrame(
+            {
+                "learner": f["learner"],
+                "trials": 1,
+                "responses": responded.astype(int),
+                "feedback_trials": f["feedback"].notna().astype(int),
+                "correct": correct.astype(int),
+            }
+        )
         out = parts.groupby("learner", sort=False).sum()
         first = f.groupby("learner", sort=False).first()
         out.insert(0, "participant", first["participant"])
@@ -137,9 +140,15 @@ class TrialTable:
         return write_csv(f[names], path)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, features: Sequence[str] | None = None, *,
-                   columns: ColumnMap | None = None, categories: Sequence | None = None,
-                   source: str = MEMORY) -> TrialTable:
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        features: Sequence[str] | None = None,
+        *,
+        columns: ColumnMap | None = None,
+        categories: Sequence | None = None,
+        source: str = MEMORY,
+    ) -> TrialTable:
         """Validate an in-memory table in the standard schema (or mapped by ``columns``).
 
         Parameters
@@ -162,11 +171,15 @@ class TrialTable:
         if features is not None:
             columns = _with_features(columns, features)
         data = frame.reset_index(drop=True)
-        rows = (data["source_row"].to_numpy(dtype=np.int64) if "source_row" in data
-                else np.arange(1, len(data) + 1, dtype=np.int64))
+        rows = (
+            data["source_row"].to_numpy(dtype=np.int64)
+            if "source_row" in data
+            else np.arange(1, len(data) + 1, dtype=np.int64)
+        )
         keep = [c for c in data.columns if c not in ("source_file", "source_row")]
-        raw = RawTable(path=source, frame=data[keep].rename(columns=str), rows=rows,
-                       has_header=True)
+        raw = RawTable(
+            path=source, frame=data[keep].rename(columns=str), rows=rows, has_header=True
+        )
         if data.empty:
             raise DataError(source, 1, 1, "the table has no rows")
         part = _standardize(raw, columns, 0, require_response=False)
@@ -175,8 +188,12 @@ class TrialTable:
         return _assemble([part], columns, source, categories)
 
 
-def load_trials(source: str | os.PathLike | Sequence[str | os.PathLike],
-                columns: ColumnMap | None = None, *, require_response: bool = True) -> TrialTable:
+def load_trials(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    columns: ColumnMap | None = None,
+    *,
+    require_response: bool = True,
+) -> TrialTable:
     """Read trial files into one validated :class:`TrialTable`.
 
     Parameters
@@ -200,8 +217,10 @@ def load_trials(source: str | os.PathLike | Sequence[str | os.PathLike],
     """
     columns = columns or ColumnMap()
     files = find_files(source)
-    parts = [_standardize(read_raw(path, columns), columns, i, require_response)
-             for i, path in enumerate(files)]
+    parts = [
+        _standardize(read_raw(path, columns), columns, i, require_response)
+        for i, path in enumerate(files)
+    ]
     return _assemble(parts, columns, _describe(source), None)
 
 
@@ -222,8 +241,7 @@ class _Part:
     kept: np.ndarray
 
 
-def _standardize(raw: RawTable, columns: ColumnMap, index: int,
-                 require_response: bool) -> _Part:
+def _standardize(raw: RawTable, columns: ColumnMap, index: int, require_response: bool) -> _Part:
     n_rows = len(raw.frame)
     raw, kept = _apply_where(raw, columns.where)
     found = _resolve_roles(raw, columns, require_response)
@@ -265,12 +283,14 @@ def _apply_where(raw: RawTable, where: str | None) -> tuple[RawTable, np.ndarray
     try:
         kept = frame.query(where, engine="python")
     except Exception as exc:  # any parse or evaluation error of the user's expression
-        raise DataError(raw.path, 1, _unknown_name(exc), f"--where {where!r} failed: "
-                        f"{one_line(exc)}") from exc
+        raise DataError(
+            raw.path, 1, _unknown_name(exc), f"--where {where!r} failed: {one_line(exc)}"
+        ) from exc
     index = kept.index.to_numpy()
     text = None if raw.text is None else raw.text.iloc[index].reset_index(drop=True)
-    return RawTable(raw.path, kept.reset_index(drop=True), raw.rows[index], raw.has_header,
-                    text), index
+    return RawTable(
+        raw.path, kept.reset_index(drop=True), raw.rows[index], raw.has_header, text
+    ), index
 
 
 def _unknown_name(exc: Exception) -> str:
@@ -289,11 +309,13 @@ def _find(raw: RawTable, ref, option: str) -> str | None:
         position = int(ref)
         if 1 <= position <= len(names):
             return names[position - 1]
-        raise DataError(raw.path, 1, position, f"--{option}: the file has only {len(names)} "
-                                               f"columns")
+        raise DataError(
+            raw.path, 1, position, f"--{option}: the file has only {len(names)} columns"
+        )
     shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
-    raise DataError(raw.path, 1, ref, f"no such column (for --{option}); the file's columns "
-                                      f"are: {shown}")
+    raise DataError(
+        raw.path, 1, ref, f"no such column (for --{option}); the file's columns are: {shown}"
+    )
 
 
 def _resolve_roles(raw: RawTable, columns: ColumnMap, require_response: bool) -> dict[str, str]:
@@ -310,8 +332,9 @@ def _resolve_roles(raw: RawTable, columns: ColumnMap, require_response: bool) ->
         if label is not None:
             found[role] = label
     if columns.participant_from_filename and columns.participant is not None:
-        raise SettingsError("--participant and --participant-from-filename both name the "
-                            "participant; use one")
+        raise SettingsError(
+            "--participant and --participant-from-filename both name the participant; use one"
+        )
     if columns.participant_from_filename:
         found.pop("participant", None)
     for role, required in (("category", True), ("response", require_response)):
@@ -320,8 +343,9 @@ def _resolve_roles(raw: RawTable, columns: ColumnMap, require_response: bool) ->
     return found
 
 
-def _learner_ids(raw: RawTable, columns: ColumnMap,
-                 found: dict[str, str]) -> tuple[np.ndarray, np.ndarray, bool]:
+def _learner_ids(
+    raw: RawTable, columns: ColumnMap, found: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Participant and learner id of each row, and whether the participant is the file's."""
     n = len(raw.frame)
     explicit = [_find(raw, ref, "learner") for ref in columns.learner or ()]
@@ -352,13 +376,19 @@ def _participant_from_name(path: str, columns: ColumnMap) -> str:
     name = Path(path).name
     m = re.search(columns.participant_from_filename, name)
     if not m or m.group(1) is None:
-        raise DataError(path, 0, "participant", f"the file name {name!r} does not match "
-                        f"--participant-from-filename {columns.participant_from_filename!r}")
+        raise DataError(
+            path,
+            0,
+            "participant",
+            f"the file name {name!r} does not match "
+            f"--participant-from-filename {columns.participant_from_filename!r}",
+        )
     return m.group(1)
 
 
-def _resolve_features(raw: RawTable, columns: ColumnMap,
-                      found: dict[str, str]) -> tuple[dict[str, str], bool]:
+def _resolve_features(
+    raw: RawTable, columns: ColumnMap, found: dict[str, str]
+) -> tuple[dict[str, str], bool]:
     """The raw column of each feature (by feature name), and whether they were discovered.
 
     Binary-coded columns are keyed ``"\\0bin:" + base name``: they expand into several
@@ -384,16 +414,17 @@ def _resolve_features(raw: RawTable, columns: ColumnMap,
 def _check_feature_names(names: list[str]) -> None:
     clash = [name for name in names if name in STANDARD_NAMES]
     if clash:
-        raise SettingsError(f"feature {clash[0]!r} has the name of a standard column; "
-                            f"rename it or map the standard column elsewhere")
+        raise SettingsError(
+            f"feature {clash[0]!r} has the name of a standard column; "
+            f"rename it or map the standard column elsewhere"
+        )
 
 
 def _discover(raw: RawTable, columns: ColumnMap, found: dict[str, str]) -> list[str]:
     """Default features: x1, x2, ...; else x, y, z; else, in a file in the standard schema
     (participant or learner, and category columns), its other numeric columns."""
     learner_columns = {_find(raw, ref, "learner") for ref in columns.learner or ()}
-    names = [n for n in raw.frame.columns
-             if n not in found.values() and n not in learner_columns]
+    names = [n for n in raw.frame.columns if n not in found.values() and n not in learner_columns]
     numbered = sorted((n for n in names if re.fullmatch(r"x\d+", n)), key=lambda n: int(n[1:]))
     if numbered:
         return numbered
@@ -404,16 +435,25 @@ def _discover(raw: RawTable, columns: ColumnMap, found: dict[str, str]) -> list[
         found.get("participant") == "participant" or "learner" in raw.frame.columns
     )
     if standard:
-        rest = [n for n in names if n not in STANDARD_NAMES
-                and pd.api.types.is_numeric_dtype(raw.frame[n].dtype)]
+        rest = [
+            n
+            for n in names
+            if n not in STANDARD_NAMES and pd.api.types.is_numeric_dtype(raw.frame[n].dtype)
+        ]
         if rest:
             return rest
-    raise DataError(raw.path, 1, "features", "no feature columns found (x1, x2, ... or x, y, z "
-                                             "are found by default): name them with --features")
+    raise DataError(
+        raw.path,
+        1,
+        "features",
+        "no feature columns found (x1, x2, ... or x, y, z "
+        "are found by default): name them with --features",
+    )
 
 
-def _numbers(raw: RawTable, found: dict[str, str], role: str, what: str,
-             integral: bool = False) -> np.ndarray:
+def _numbers(
+    raw: RawTable, found: dict[str, str], role: str, what: str, integral: bool = False
+) -> np.ndarray:
     if role not in found:
         return np.full(len(raw.frame), np.nan)
     return check.numeric_column(raw, found[role], raw.rows, what=what, integral=integral)
@@ -431,16 +471,18 @@ def _feature_values(raw: RawTable, labels: dict[str, str]) -> dict[str, np.ndarr
             kind, values = check.binary_values(raw, label, raw.rows)
             out[f"\0bin:{kind}:{name[5:]}"] = values
         else:
-            out[name] = check.numeric_column(raw, label, raw.rows, what="feature value",
-                                             allow_missing=False)
+            out[name] = check.numeric_column(
+                raw, label, raw.rows, what="feature value", allow_missing=False
+            )
     return out
 
 
 # ----------------------------------------------------------------------------- whole table
 
 
-def _assemble(parts: list[_Part], columns: ColumnMap, source: str,
-              categories: Sequence | None) -> TrialTable:
+def _assemble(
+    parts: list[_Part], columns: ColumnMap, source: str, categories: Sequence | None
+) -> TrialTable:
     """Checks over all files, sorting, filters and the feedback label (see module docs)."""
     labels = {p.path: p.labels for p in parts}
     frame, features = _expand_binary(parts, labels)
@@ -462,20 +504,28 @@ def _assemble(parts: list[_Part], columns: ColumnMap, source: str,
     frame = _filter_trials(frame, columns, dropped, notes)
     _require_rows(frame, source)
     cats = _categories(frame, categories, labels)
-    frame, n_bad, shown = check.check_responses(frame, cats, labels,
-                                                columns.drop_invalid_responses)
+    frame, n_bad, shown = check.check_responses(frame, cats, labels, columns.drop_invalid_responses)
     if columns.drop_invalid_responses:
         dropped["invalid_responses"] = n_bad
-        notes.append(f"dropped {n_bad:,} trials whose response is not a category label "
-                     f"(--drop-invalid-responses)" + (f": {shown}" if n_bad else ""))
+        notes.append(
+            f"dropped {n_bad:,} trials whose response is not a category label "
+            f"(--drop-invalid-responses)" + (f": {shown}" if n_bad else "")
+        )
     _require_rows(frame, source)
     frame = frame.reset_index(drop=True)
     frame["feedback"] = _feedback(frame, cats, labels)
     check.check_two_categories(frame, labels)
     frame = _finish(frame, features)
     learners = pd.unique(frame["learner"]).tolist()
-    return TrialTable(frame=frame, features=list(features), categories=cats, learners=learners,
-                      dropped=dropped, notes=notes, source=source)
+    return TrialTable(
+        frame=frame,
+        features=list(features),
+        categories=cats,
+        learners=learners,
+        dropped=dropped,
+        notes=notes,
+        source=source,
+    )
 
 
 def _expand_binary(parts: list[_Part], labels) -> tuple[pd.DataFrame, list[str]]:
@@ -496,9 +546,13 @@ def _expand_binary(parts: list[_Part], labels) -> tuple[pd.DataFrame, list[str]]
                 # '0'/'1' are bit strings and integers alike: read them as integers
                 kinds[placeholder] = "int" if "int" in (known, kind) else known
             elif known != kind:
-                raise DataError(part.path, 1, labels[part.path].get(placeholder, base),
-                                f"values to binary-code are {_kind(kind)} here but "
-                                f"{_kind(known)} in an earlier file")
+                raise DataError(
+                    part.path,
+                    1,
+                    labels[part.path].get(placeholder, base),
+                    f"values to binary-code are {_kind(kind)} here but "
+                    f"{_kind(known)} in an earlier file",
+                )
         part.frame = part.frame.rename(columns=renamed)
         part.features = [renamed.get(name, name) for name in part.features]
     # Named features are the same in every file; discovered ones may differ.
@@ -528,8 +582,7 @@ def _recode(frame: pd.DataFrame, columns: ColumnMap) -> pd.DataFrame:
         frame["response"] = None
     frame["response"] = check.recode(frame["response"].astype(object), columns.recode_response)
     if "feedback" in frame:
-        frame["feedback"] = check.recode(frame["feedback"].astype(object),
-                                         columns.recode_category)
+        frame["feedback"] = check.recode(frame["feedback"].astype(object), columns.recode_category)
     for name in ("condition", "phase"):
         if name in frame:
             values = frame[name].astype(object)
@@ -537,25 +590,39 @@ def _recode(frame: pd.DataFrame, columns: ColumnMap) -> pd.DataFrame:
     return frame
 
 
-def _filter_phase(frame: pd.DataFrame, columns: ColumnMap, parts: list[_Part],
-                  dropped: dict[str, int], notes: list[str]) -> pd.DataFrame:
+def _filter_phase(
+    frame: pd.DataFrame,
+    columns: ColumnMap,
+    parts: list[_Part],
+    dropped: dict[str, int],
+    notes: list[str],
+) -> pd.DataFrame:
     if not columns.phase:
         return frame
     if "phase" not in frame:
-        raise DataError(parts[0].path, 1, "phase", "--phase filters on a phase column, but "
-                                                   "there is none: name it with --phase-column")
+        raise DataError(
+            parts[0].path,
+            1,
+            "phase",
+            "--phase filters on a phase column, but there is none: name it with --phase-column",
+        )
     wanted = check.normalize_labels(pd.Series(list(columns.phase), dtype=object)).astype(str)
     keep = frame["phase"].isin(set(wanted)).to_numpy()
     dropped["phase"] = int((~keep).sum())
-    notes.append(f"--phase {','.join(columns.phase)} kept {int(keep.sum()):,} of "
-                 f"{len(frame):,} rows")
+    notes.append(
+        f"--phase {','.join(columns.phase)} kept {int(keep.sum()):,} of {len(frame):,} rows"
+    )
     return frame.loc[keep].reset_index(drop=True)
 
 
 def _require_rows(frame: pd.DataFrame, source: str) -> None:
     if frame.empty:
-        raise DataError(source, "-", "-", "no trials left after --where, --phase, --trials "
-                                          "and dropped responses")
+        raise DataError(
+            source,
+            "-",
+            "-",
+            "no trials left after --where, --phase, --trials and dropped responses",
+        )
 
 
 def _sort(frame: pd.DataFrame) -> pd.DataFrame:
@@ -568,13 +635,21 @@ def _sort(frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[name].to_numpy(dtype=float, na_value=np.nan)
         return np.where(np.isnan(values), np.inf, values)
 
-    order = np.lexsort((frame["source_row"].to_numpy(), frame["_file"].to_numpy(),
-                        key("trial_original"), key("block"), codes))
+    order = np.lexsort(
+        (
+            frame["source_row"].to_numpy(),
+            frame["_file"].to_numpy(),
+            key("trial_original"),
+            key("block"),
+            codes,
+        )
+    )
     return frame.iloc[order].reset_index(drop=True)
 
 
-def _filter_trials(frame: pd.DataFrame, columns: ColumnMap, dropped: dict[str, int],
-                   notes: list[str]) -> pd.DataFrame:
+def _filter_trials(
+    frame: pd.DataFrame, columns: ColumnMap, dropped: dict[str, int], notes: list[str]
+) -> pd.DataFrame:
     if not columns.trials:
         return frame
     position = frame.groupby("learner", sort=False).cumcount().to_numpy() + 1
@@ -594,8 +669,14 @@ def _categories(frame: pd.DataFrame, given: Sequence | None, labels) -> list:
     bad = ~check.in_set(frame["category"], cats) & ~check.is_missing(frame["category"])
     if bad.any():
         i = check.first_in_file_order(frame, bad)
-        raise check.error_at(frame, i, "category", f"category {frame['category'].iloc[i]!r} is "
-                             f"not one of the given categories ({check.describe(cats)})", labels)
+        raise check.error_at(
+            frame,
+            i,
+            "category",
+            f"category {frame['category'].iloc[i]!r} is "
+            f"not one of the given categories ({check.describe(cats)})",
+            labels,
+        )
     return cats
 
 
@@ -617,8 +698,9 @@ def _feedback(frame: pd.DataFrame, cats: list, labels) -> np.ndarray:
         out[has_fb] = fb.to_numpy(dtype=object)[has_fb]
     use_correct = frame["_has_correct"].to_numpy(dtype=bool) & ~has_fb
     if use_correct.any():
-        correct = check.parse_correct(frame.assign(correct=frame["correct"].where(
-            pd.Series(use_correct), None)), labels)
+        correct = check.parse_correct(
+            frame.assign(correct=frame["correct"].where(pd.Series(use_correct), None)), labels
+        )
         out[use_correct] = _label_from_correct(frame["response"], correct, cats)[use_correct]
     return out
 

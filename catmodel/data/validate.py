@@ -17,8 +17,16 @@ from catmodel.errors import DataError
 
 #: Spellings of correct / incorrect feedback (compared in lower case).
 CORRECT_WORDS = {
-    "1": 1.0, "true": 1.0, "correct": 1.0, "yes": 1.0, "right": 1.0,
-    "0": 0.0, "false": 0.0, "incorrect": 0.0, "wrong": 0.0, "no": 0.0,
+    "1": 1.0,
+    "true": 1.0,
+    "correct": 1.0,
+    "yes": 1.0,
+    "right": 1.0,
+    "0": 0.0,
+    "false": 0.0,
+    "incorrect": 0.0,
+    "wrong": 0.0,
+    "no": 0.0,
 }
 _MISSING_WORDS = {"", "na", "nan", "n/a", "null", "none"}
 
@@ -29,8 +37,9 @@ Labels = Mapping[str, Mapping[str, str | int]]
 # ----------------------------------------------------------------------------- locating rows
 
 
-def error_at(frame: pd.DataFrame, position: int, role: str, message: str,
-             labels: Labels) -> DataError:
+def error_at(
+    frame: pd.DataFrame, position: int, role: str, message: str, labels: Labels
+) -> DataError:
     """A DataError for row ``position`` (0-based, in ``frame``) of the standard table.
 
     ``role`` is a standard column or feature name; the message names the user's column.
@@ -44,16 +53,24 @@ def error_at(frame: pd.DataFrame, position: int, role: str, message: str,
 def first_in_file_order(frame: pd.DataFrame, mask: np.ndarray) -> int:
     """Position of the earliest flagged row by file, then line (``frame`` may be sorted)."""
     candidates = np.flatnonzero(mask)
-    keys = np.lexsort((frame["source_row"].to_numpy()[candidates],
-                       frame["_file"].to_numpy()[candidates]))
+    keys = np.lexsort(
+        (frame["source_row"].to_numpy()[candidates], frame["_file"].to_numpy()[candidates])
+    )
     return int(candidates[keys[0]])
 
 
 # ----------------------------------------------------------------------------- raw columns
 
 
-def numeric_column(raw: RawTable, label: str, rows: np.ndarray, *, what: str,
-                   allow_missing: bool = True, integral: bool = False) -> np.ndarray:
+def numeric_column(
+    raw: RawTable,
+    label: str,
+    rows: np.ndarray,
+    *,
+    what: str,
+    allow_missing: bool = True,
+    integral: bool = False,
+) -> np.ndarray:
     """A raw column as floats; non-numbers (and, if asked, missing or fractional values) fail.
 
     Parameters
@@ -68,8 +85,9 @@ def numeric_column(raw: RawTable, label: str, rows: np.ndarray, *, what: str,
         What the column holds, for the message ("feature", "trial number", ...).
     """
     column = raw.frame[label]
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan,
-                                                             copy=True)
+    values = pd.to_numeric(column, errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan, copy=True
+    )
     present = column.notna().to_numpy(copy=True)
     if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
         # Blank strings and NA words count as missing, not as text.
@@ -78,8 +96,12 @@ def numeric_column(raw: RawTable, label: str, rows: np.ndarray, *, what: str,
     bad = present & ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(raw.path, int(rows[i]), raw.display(label),
-                        f"{what} {column.iloc[i]!r} is not a (finite) number")
+        raise DataError(
+            raw.path,
+            int(rows[i]),
+            raw.display(label),
+            f"{what} {column.iloc[i]!r} is not a (finite) number",
+        )
     if not allow_missing and not present.all():
         i = int(np.flatnonzero(~present)[0])
         raise DataError(raw.path, int(rows[i]), raw.display(label), f"missing {what}")
@@ -87,8 +109,12 @@ def numeric_column(raw: RawTable, label: str, rows: np.ndarray, *, what: str,
         fractional = present & (values != np.floor(values))
         if fractional.any():
             i = int(np.flatnonzero(fractional)[0])
-            raise DataError(raw.path, int(rows[i]), raw.display(label),
-                            f"{what} {column.iloc[i]!r} is not a whole number")
+            raise DataError(
+                raw.path,
+                int(rows[i]),
+                raw.display(label),
+                f"{what} {column.iloc[i]!r} is not a whole number",
+            )
     values[~present] = np.nan
     return values
 
@@ -117,19 +143,28 @@ def binary_values(raw: RawTable, label: str, rows: np.ndarray) -> tuple[str, np.
         return "empty", np.zeros(0)
     if column.isna().any():
         i = int(np.flatnonzero(column.isna().to_numpy())[0])
-        raise DataError(raw.path, int(rows[i]), raw.display(label), "missing value to "
-                        "binary-code (drop such rows with --where)")
+        raise DataError(
+            raw.path,
+            int(rows[i]),
+            raw.display(label),
+            "missing value to binary-code (drop such rows with --where)",
+        )
     if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
         text = column.astype(str).str.strip()
         lengths = text.str.len()
         if text.str.fullmatch(r"[01]+").all() and lengths.nunique() == 1:
             return f"bits{int(lengths.iloc[0])}", text.to_numpy(dtype=object)
-    values = numeric_column(raw, label, rows, what="binary-code value", allow_missing=False,
-                            integral=True)
+    values = numeric_column(
+        raw, label, rows, what="binary-code value", allow_missing=False, integral=True
+    )
     if (values < 0).any():
         i = int(np.flatnonzero(values < 0)[0])
-        raise DataError(raw.path, int(rows[i]), raw.display(label),
-                        f"binary-code value {column.iloc[i]!r} is negative")
+        raise DataError(
+            raw.path,
+            int(rows[i]),
+            raw.display(label),
+            f"binary-code value {column.iloc[i]!r} is negative",
+        )
     return "int", values
 
 
@@ -214,8 +249,14 @@ def parse_correct(frame: pd.DataFrame, labels: Labels) -> np.ndarray:
     bad = text.notna().to_numpy() & np.isnan(values)
     if bad.any():
         i = first_in_file_order(frame, bad)
-        raise error_at(frame, i, "correct", f"{raw.iloc[i]!r} is not correct/incorrect "
-                       f"(accepted: 1/0, true/false, correct/incorrect/wrong, yes/no)", labels)
+        raise error_at(
+            frame,
+            i,
+            "correct",
+            f"{raw.iloc[i]!r} is not correct/incorrect "
+            f"(accepted: 1/0, true/false, correct/incorrect/wrong, yes/no)",
+            labels,
+        )
     return values
 
 
@@ -251,10 +292,14 @@ def check_feature_sets(found: Sequence[tuple[str, list[str]]]) -> None:
         extra = [f for f in features if f not in common]
         missing = [f for f in common if f not in features]
         column = ", ".join(extra or missing or features)
-        raise DataError(path, 1, column,
-                        f"this file has features {', '.join(features)} but {reference} has "
-                        f"{', '.join(common)}; all files must have the same feature columns "
-                        f"(or name them with --features)")
+        raise DataError(
+            path,
+            1,
+            column,
+            f"this file has features {', '.join(features)} but {reference} has "
+            f"{', '.join(common)}; all files must have the same feature columns "
+            f"(or name them with --features)",
+        )
 
 
 def check_categories_present(frame: pd.DataFrame, labels: Labels) -> None:
@@ -269,9 +314,14 @@ def check_categories_present(frame: pd.DataFrame, labels: Labels) -> None:
         missing &= ~no_feedback
     if missing.any():
         i = first_in_file_order(frame, missing)
-        raise error_at(frame, i, "category", "missing category label on a trial with feedback; "
-                       "drop rows that are not trials with --where (e.g. \"cat.notna()\")",
-                       labels)
+        raise error_at(
+            frame,
+            i,
+            "category",
+            "missing category label on a trial with feedback; "
+            'drop rows that are not trials with --where (e.g. "cat.notna()")',
+            labels,
+        )
 
 
 def check_filename_participants(frame: pd.DataFrame, labels: Labels) -> None:
@@ -284,9 +334,15 @@ def check_filename_participants(frame: pd.DataFrame, labels: Labels) -> None:
     rows = frame["participant"].eq(pid).to_numpy()
     later = rows & (frame["_file"].to_numpy() != frame["_file"].to_numpy()[rows][0])
     i = first_in_file_order(frame, later)
-    raise error_at(frame, i, "participant", f"participant id {pid!r} (from the file name) "
-                   f"also comes from another file; use --participant-from-filename to tell "
-                   f"the files apart", labels)
+    raise error_at(
+        frame,
+        i,
+        "participant",
+        f"participant id {pid!r} (from the file name) "
+        f"also comes from another file; use --participant-from-filename to tell "
+        f"the files apart",
+        labels,
+    )
 
 
 def check_unique_trials(frame: pd.DataFrame, labels: Labels) -> None:
@@ -297,11 +353,13 @@ def check_unique_trials(frame: pd.DataFrame, labels: Labels) -> None:
     trial = frame["trial_original"]
     if trial.isna().all():
         return
-    keys = pd.DataFrame({
-        "learner": frame["learner"],
-        "block": frame["block"].astype(float).fillna(-np.inf) if "block" in frame else 0.0,
-        "trial": trial,
-    })
+    keys = pd.DataFrame(
+        {
+            "learner": frame["learner"],
+            "block": frame["block"].astype(float).fillna(-np.inf) if "block" in frame else 0.0,
+            "trial": trial,
+        }
+    )
     dup = keys.duplicated(keep="first").to_numpy() & trial.notna().to_numpy()
     if not dup.any():
         return
@@ -310,15 +368,21 @@ def check_unique_trials(frame: pd.DataFrame, labels: Labels) -> None:
     j = int(np.flatnonzero(same)[0])
     first = frame.iloc[j]
     where = "" if "block" not in frame else f"block {frame['block'].iloc[i]}, "
-    raise error_at(frame, i, "trial",
-                   f"duplicate trial: learner {frame['learner'].iloc[i]}, {where}trial "
-                   f"{trial.iloc[i]:g} is also on row {first['source_row']} of "
-                   f"{first['source_file']}; if trials restart, map the column that "
-                   f"tells them apart with --block or --learner", labels)
+    raise error_at(
+        frame,
+        i,
+        "trial",
+        f"duplicate trial: learner {frame['learner'].iloc[i]}, {where}trial "
+        f"{trial.iloc[i]:g} is also on row {first['source_row']} of "
+        f"{first['source_file']}; if trials restart, map the column that "
+        f"tells them apart with --block or --learner",
+        labels,
+    )
 
 
-def check_responses(frame: pd.DataFrame, categories: Sequence, labels: Labels,
-                    drop: bool) -> tuple[pd.DataFrame, int, str]:
+def check_responses(
+    frame: pd.DataFrame, categories: Sequence, labels: Labels, drop: bool
+) -> tuple[pd.DataFrame, int, str]:
     """Responses must be category labels or missing; with ``drop`` other trials are dropped.
 
     Returns
@@ -332,10 +396,15 @@ def check_responses(frame: pd.DataFrame, categories: Sequence, labels: Labels,
         return frame, 0, ""
     if not drop:
         i = first_in_file_order(frame, bad)
-        raise error_at(frame, i, "response",
-                       f"response {response.iloc[i]!r} is not a category label (categories: "
-                       f"{describe(categories)}); recode it with --recode-response or drop such "
-                       f"trials with --drop-invalid-responses", labels)
+        raise error_at(
+            frame,
+            i,
+            "response",
+            f"response {response.iloc[i]!r} is not a category label (categories: "
+            f"{describe(categories)}); recode it with --recode-response or drop such "
+            f"trials with --drop-invalid-responses",
+            labels,
+        )
     counts = response[bad].map(repr).value_counts()
     shown = ", ".join(f"{value} ({n})" for value, n in counts.head(8).items())
     more = ", ..." if len(counts) > 8 else ""
@@ -347,9 +416,14 @@ def check_feedback(frame: pd.DataFrame, categories: Sequence, labels: Labels) ->
     bad = ~is_missing(feedback) & ~in_set(feedback, categories)
     if bad.any():
         i = first_in_file_order(frame, bad)
-        raise error_at(frame, i, "feedback",
-                       f"feedback {feedback.iloc[i]!r} is not a category label (categories: "
-                       f"{describe(categories)}); recode it with --recode-category", labels)
+        raise error_at(
+            frame,
+            i,
+            "feedback",
+            f"feedback {feedback.iloc[i]!r} is not a category label (categories: "
+            f"{describe(categories)}); recode it with --recode-category",
+            labels,
+        )
 
 
 def check_two_categories(frame: pd.DataFrame, labels: Labels) -> None:
@@ -360,6 +434,11 @@ def check_two_categories(frame: pd.DataFrame, labels: Labels) -> None:
         return
     learner = single.index[0]
     i = int(np.flatnonzero(frame["learner"].eq(learner).to_numpy())[0])
-    raise error_at(frame, i, "category",
-                   f"learner {learner} has only one category ({frame['category'].iloc[i]!r}) "
-                   f"in its trials; a learner needs at least two", labels)
+    raise error_at(
+        frame,
+        i,
+        "category",
+        f"learner {learner} has only one category ({frame['category'].iloc[i]!r}) "
+        f"in its trials; a learner needs at least two",
+        labels,
+    )

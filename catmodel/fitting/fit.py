@@ -87,8 +87,10 @@ def fit(
     progress
         Show a progress bar (it appears only on runs longer than a couple of seconds).
     """
-    batch = data if hasattr(data, "n_trials") and hasattr(data, "x") else data.to_batch(
-        standardize=standardize
+    batch = (
+        data
+        if hasattr(data, "n_trials") and hasattr(data, "x")
+        else data.to_batch(standardize=standardize)
     )
     model_list = _as_models(models)
     _check_overrides(model_list, batch, fix, bounds, free)
@@ -96,8 +98,11 @@ def fit(
     bar = _progress_bar(progress, total=len(model_list) * 100)
     for i, model in enumerate(model_list):
         pset = ParameterSet.for_model(
-            model, batch.n_features, batch.n_categories,
-            fix=_only(model, batch, fix), bounds=_only(model, batch, bounds),
+            model,
+            batch.n_features,
+            batch.n_categories,
+            fix=_only(model, batch, fix),
+            bounds=_only(model, batch, bounds),
             free=[n for n in free if n in _names(model, batch)],
         )
 
@@ -108,8 +113,17 @@ def fit(
                 bar.set_postfix_str(model_list[i].name)
 
         fits.append(
-            fit_model(model, batch, pset, starts=starts, candidates=candidates, seed=seed,
-                      refine=refine, refine_options=refine_options, report=report)
+            fit_model(
+                model,
+                batch,
+                pset,
+                starts=starts,
+                candidates=candidates,
+                seed=seed,
+                refine=refine,
+                refine_options=refine_options,
+                report=report,
+            )
         )
     if bar is not None:
         bar.n = bar.total
@@ -117,8 +131,13 @@ def fit(
     return FitResult(
         fits=fits,
         standardization=batch.standardization,
-        settings={"starts": starts, "candidates": candidates, "seed": seed, "refine": refine,
-                  "standardize": standardize},
+        settings={
+            "starts": starts,
+            "candidates": candidates,
+            "seed": seed,
+            "refine": refine,
+            "standardize": standardize,
+        },
     )
 
 
@@ -222,8 +241,12 @@ def fit_model(
         start_nll=final_nll,
         seconds=time.perf_counter() - t0,
         evaluations=objective.n_evaluations,
-        info={"candidates": n_c, "starts": n_starts, "refine": refine,
-              "profiled_temperature": objective.profile},
+        info={
+            "candidates": n_c,
+            "starts": n_starts,
+            "refine": refine,
+            "profiled_temperature": objective.profile,
+        },
     )
 
 
@@ -288,4 +311,3 @@ def _progress_bar(enabled: bool, total: int):
 
     # delay: the bar shows only when the run takes longer than a couple of seconds
     return tqdm(total=total, delay=2.0, unit="%", desc="fitting", leave=False)
-

@@ -47,8 +47,9 @@ def refine_gradient(
     pset, batch, model = objective.pset, objective.batch, objective.model
     dtype, device = batch.x.dtype, batch.x.device
     lo, hi = (torch.as_tensor(b, dtype=dtype, device=device) for b in pset.scale_bounds())
-    z = torch.tensor(pset.scale_to_unconstrained(start_scale), dtype=dtype, device=device,
-                     requires_grad=True)
+    z = torch.tensor(
+        pset.scale_to_unconstrained(start_scale), dtype=dtype, device=device, requires_grad=True
+    )
     rows_t = torch.as_tensor(rows, dtype=torch.long, device=device)
     optimiser = torch.optim.Adam([z], lr=learning_rate)
     best = torch.full((len(rows),), float("inf"), dtype=dtype, device=device)
@@ -92,6 +93,7 @@ def _natural(pset, scale: torch.Tensor) -> dict[str, torch.Tensor]:
             else:
                 out[p.name] = c
         else:
-            out[p.name] = torch.full((n,), pset.fixed[p.name], dtype=scale.dtype,
-                                     device=scale.device)
+            out[p.name] = torch.full(
+                (n,), pset.fixed[p.name], dtype=scale.dtype, device=scale.device
+            )
     return out

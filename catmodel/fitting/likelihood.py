@@ -96,8 +96,9 @@ class Objective:
         for start in range(0, n, chunk):
             sl = slice(start, min(n, start + chunk))
             nll[sl], temp_scale[sl] = self._evaluate(
-                rows[sl], search_scale[sl], None if temperature_start is None
-                else temperature_start[sl]
+                rows[sl],
+                search_scale[sl],
+                None if temperature_start is None else temperature_start[sl],
             )
         self.n_evaluations += n
         nll = np.where(np.isfinite(nll), nll, np.inf)
@@ -120,8 +121,15 @@ class Objective:
         else:
             start = -np.log(np.asarray(p.from_scale(temperature_start), dtype=float))
         nll, log_beta = profile_temperature(
-            logits, self._responses, rows, np.ascontiguousarray(lapse), lo, hi,
-            np.ascontiguousarray(start), _PROFILE_TOL, _PROFILE_ITER,
+            logits,
+            self._responses,
+            rows,
+            np.ascontiguousarray(lapse),
+            lo,
+            hi,
+            np.ascontiguousarray(start),
+            _PROFILE_TOL,
+            _PROFILE_ITER,
         )
         return nll, p.to_scale(np.exp(-log_beta))
 

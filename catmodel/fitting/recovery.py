@@ -62,8 +62,9 @@ class ParameterRecovery:
         from catmodel.plots.recovery import plot_parameter_recovery
         from catmodel.results import write_fit_folder
 
-        out = write_fit_folder(folder, self.table, self.batch, self.fit,
-                               {"kind": "recover", **record})
+        out = write_fit_folder(
+            folder, self.table, self.batch, self.fit, {"kind": "recover", **record}
+        )
         write_csv(self.recovery, out / "recovery.csv")
         write_csv(self.summary, out / "recovery_summary.csv")
         write_csv(self.correlations, out / "recovery_correlations.csv")
@@ -71,9 +72,15 @@ class ParameterRecovery:
         return out
 
 
-def simulate_participants(model: Model, design: str, n_participants: int, n_trials: int,
-                          seed: int, values: dict[str, np.ndarray] | None = None,
-                          **design_options):
+def simulate_participants(
+    model: Model,
+    design: str,
+    n_participants: int,
+    n_trials: int,
+    seed: int,
+    values: dict[str, np.ndarray] | None = None,
+    **design_options,
+):
     """Simulate participants on a design; returns (table, batch, true natural values)."""
     frame = make_design(design, n_participants, n_trials, seed=seed, **design_options)
     table = TrialTable.from_frame(frame)
@@ -84,8 +91,9 @@ def simulate_participants(model: Model, design: str, n_participants: int, n_tria
     responses = simulate_responses(model, batch, values, seed=seed + 2)[0]
     batch = batch.with_responses(responses)
     labels = np.array(batch.categories, dtype=object)
-    table.frame["response"] = batch.on_table_rows(labels[responses.numpy()], len(table.frame),
-                                                  fill=None)
+    table.frame["response"] = batch.on_table_rows(
+        labels[responses.numpy()], len(table.frame), fill=None
+    )
     return table, batch, values
 
 
@@ -103,10 +111,12 @@ def parameter_recovery(
     """Simulate ``n_participants`` on ``design`` with parameters drawn from the generating box,
     fit them, and summarise how well each parameter is recovered.
     """
-    table, batch, true = simulate_participants(model, design, n_participants, n_trials, seed,
-                                               **design_options)
-    result = fit_models(batch, [model], starts=starts, candidates=candidates, seed=seed,
-                        progress=progress)
+    table, batch, true = simulate_participants(
+        model, design, n_participants, n_trials, seed, **design_options
+    )
+    result = fit_models(
+        batch, [model], starts=starts, candidates=candidates, seed=seed, progress=progress
+    )
     recovery, summary, corr = recovery_tables(model, batch, result.fits[0], true)
     return ParameterRecovery(
         recovery=recovery,
@@ -118,8 +128,9 @@ def parameter_recovery(
     )
 
 
-def recovery_tables(model: Model, batch, fit: ModelFit, true: dict[str, np.ndarray]
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def recovery_tables(
+    model: Model, batch, fit: ModelFit, true: dict[str, np.ndarray]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """How well a fit recovered the parameters that generated its data.
 
     Parameters
@@ -143,13 +154,19 @@ def recovery_tables(model: Model, batch, fit: ModelFit, true: dict[str, np.ndarr
     for name in pset.free_names:
         p = pset[name]
         for i, participant in enumerate(batch.learners):
-            rows.append({
-                "participant": participant, "parameter": name, "scale": p.scale,
-                "true": true[name][i], "recovered": fit.values[name][i],
-                "true_scale": float(p.to_scale(true[name][i])),
-                "recovered_scale": float(p.to_scale(fit.values[name][i])),
-                "nll_true": nll_true[i], "nll_fit": fit.nll[i],
-            })
+            rows.append(
+                {
+                    "participant": participant,
+                    "parameter": name,
+                    "scale": p.scale,
+                    "true": true[name][i],
+                    "recovered": fit.values[name][i],
+                    "true_scale": float(p.to_scale(true[name][i])),
+                    "recovered_scale": float(p.to_scale(fit.values[name][i])),
+                    "nll_true": nll_true[i],
+                    "nll_fit": fit.nll[i],
+                }
+            )
     recovery = pd.DataFrame(rows)
     within = float(np.mean(fit.nll <= nll_true + 1.0))
     summary_rows = []
@@ -157,18 +174,20 @@ def recovery_tables(model: Model, batch, fit: ModelFit, true: dict[str, np.ndarr
         sub = recovery[recovery["parameter"] == name]
         err = sub["recovered_scale"] - sub["true_scale"]
         lo, hi = pset[name].generating_box
-        summary_rows.append({
-            "parameter": name,
-            "r": float(np.corrcoef(sub["true_scale"], sub["recovered_scale"])[0, 1]),
-            "bias": float(err.mean()),
-            "rmse": float(np.sqrt(np.mean(err**2))),
-            "share_within_1": within,
-            "scale": pset[name].scale,
-            "generating_low": float(pset[name].to_scale(lo)),
-            "generating_high": float(pset[name].to_scale(hi)),
-            "fitting_low": pset[name].scale_bounds[0],
-            "fitting_high": pset[name].scale_bounds[1],
-        })
+        summary_rows.append(
+            {
+                "parameter": name,
+                "r": float(np.corrcoef(sub["true_scale"], sub["recovered_scale"])[0, 1]),
+                "bias": float(err.mean()),
+                "rmse": float(np.sqrt(np.mean(err**2))),
+                "share_within_1": within,
+                "scale": pset[name].scale,
+                "generating_low": float(pset[name].to_scale(lo)),
+                "generating_high": float(pset[name].to_scale(hi)),
+                "fitting_low": pset[name].scale_bounds[0],
+                "fitting_high": pset[name].scale_bounds[1],
+            }
+        )
     wide = recovery.pivot(index="participant", columns="parameter", values="recovered_scale")
     corr = wide[pset.free_names].corr()
     corr.index.name = "parameter"

@@ -146,8 +146,7 @@ class FitResult:
         frames = [f.to_frame() for f in self.fits]
         frame = pd.concat(frames, ignore_index=True, sort=False)
         lead = ["participant", "model"] + (["condition"] if "condition" in frame else [])
-        stats = ["nll", "aic", "bic", "n_params", "n_trials", "converged", "at_bound",
-                 "hessian_pd"]
+        stats = ["nll", "aic", "bic", "n_params", "n_trials", "converged", "at_bound", "hessian_pd"]
         params = [c for c in frame.columns if c not in lead + stats and not c.startswith("se_")]
         ses = [c for c in frame.columns if c.startswith("se_")]
         ordered = []

@@ -23,8 +23,22 @@ from catmodel.kernels.common import SIMILARITY_FASTMATH, batch_arrays, exp_array
 
 @nb.njit(parallel=True, cache=True, fastmath=SIMILARITY_FASTMATH)
 def _rollout(
-    x, feedback, n_trials, index, nodes, first, n_nodes, c, lr_w, lr_attn, r, seen,
-    weight_limit, attention_limit, n_cat, out,
+    x,
+    feedback,
+    n_trials,
+    index,
+    nodes,
+    first,
+    n_nodes,
+    c,
+    lr_w,
+    lr_attn,
+    r,
+    seen,
+    weight_limit,
+    attention_limit,
+    n_cat,
+    out,
 ):  # pragma: no cover - compiled
     n_learners = index.shape[0]
     t_max = x.shape[1]
@@ -164,9 +178,21 @@ def alcove_logits(
         first = np.zeros(nodes.shape[:2], dtype=np.int64)
     out = np.zeros((len(index), x.shape[1], batch.n_categories))
     _rollout(
-        x, feedback, n_trials, np.ascontiguousarray(index, dtype=np.int64), nodes_dj,
-        np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(n_nodes, np.int64),
-        specificity, lr_w, lr_attn, int(r), bool(seen), float(weight_limit),
-        float(attention_limit), int(batch.n_categories), out,
+        x,
+        feedback,
+        n_trials,
+        np.ascontiguousarray(index, dtype=np.int64),
+        nodes_dj,
+        np.ascontiguousarray(first, dtype=np.int64),
+        np.ascontiguousarray(n_nodes, np.int64),
+        specificity,
+        lr_w,
+        lr_attn,
+        int(r),
+        bool(seen),
+        float(weight_limit),
+        float(attention_limit),
+        int(batch.n_categories),
+        out,
     )
     return out

@@ -121,9 +121,17 @@ def exemplar_logits(
     """
     x, feedback, n_trials = batch_arrays(batch)
     out = np.zeros((len(index), x.shape[1], batch.n_categories))
-    _rollout(x, feedback, n_trials, np.ascontiguousarray(index, dtype=np.int64),
-             np.ascontiguousarray(w, dtype=np.float64),
-             np.ascontiguousarray(sensitivity, dtype=np.float64),
-             np.ascontiguousarray(decay, dtype=np.float64), int(r), bool(memory_decay),
-             int(batch.n_categories), out)
+    _rollout(
+        x,
+        feedback,
+        n_trials,
+        np.ascontiguousarray(index, dtype=np.int64),
+        np.ascontiguousarray(w, dtype=np.float64),
+        np.ascontiguousarray(sensitivity, dtype=np.float64),
+        np.ascontiguousarray(decay, dtype=np.float64),
+        int(r),
+        bool(memory_decay),
+        int(batch.n_categories),
+        out,
+    )
     return out

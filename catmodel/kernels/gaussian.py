@@ -80,9 +80,30 @@ def _compile_lanes(lanes: int):
 
     @nb.njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
     def rollout_lanes(
-        first, n_active, x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0, eta0, lo,
-        hi, gain, eta_limit, box_lo, box_hi, momentum, generative, m_units, n_cat, plane_p,
-        plane_q, out,
+        first,
+        n_active,
+        x,
+        feedback,
+        n_trials,
+        index,
+        lr_mu,
+        lr_cov,
+        lr_w,
+        means0,
+        eta0,
+        lo,
+        hi,
+        gain,
+        eta_limit,
+        box_lo,
+        box_hi,
+        momentum,
+        generative,
+        m_units,
+        n_cat,
+        plane_p,
+        plane_q,
+        out,
     ):  # pragma: no cover - compiled
         t_max = x.shape[1]
         d_feat = x.shape[2]
@@ -257,8 +278,9 @@ def _compile_lanes(lanes: int):
                         ud = u[j, d, b]
                         iv = inv_var[j, d, b]
                         sg = sig[j, d, b]
-                        g_eta[d, b] = -0.5 * e[j, b] * (1.0 - ud * ud * iv) * (
-                            dlog * sg * (1.0 - sg))
+                        g_eta[d, b] = (
+                            -0.5 * e[j, b] * (1.0 - ud * ud * iv) * (dlog * sg * (1.0 - sg))
+                        )
                         g[d, b] = -e[j, b] * ud * iv
                         back[d, b] = ud
                 for r in range(n_planes - 1, -1, -1):
@@ -343,8 +365,29 @@ _rollout_one = _compile_lanes(1)
 
 @nb.njit(parallel=True, cache=True)
 def _rollout(
-    x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0, eta0, lo, hi, gain, eta_limit,
-    box_lo, box_hi, momentum, generative, m_units, n_cat, plane_p, plane_q, n_threads, out,
+    x,
+    feedback,
+    n_trials,
+    index,
+    lr_mu,
+    lr_cov,
+    lr_w,
+    means0,
+    eta0,
+    lo,
+    hi,
+    gain,
+    eta_limit,
+    box_lo,
+    box_hi,
+    momentum,
+    generative,
+    m_units,
+    n_cat,
+    plane_p,
+    plane_q,
+    n_threads,
+    out,
 ):  # pragma: no cover - compiled
     n_learners = index.shape[0]
     n_chunks = max(min(n_threads, n_learners), 1)
@@ -357,16 +400,58 @@ def _rollout(
         while stop - first >= MIN_BLOCK:
             n_active = min(stop - first, LANES)
             _rollout_block(
-                first, n_active, x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0,
-                eta0, lo, hi, gain, eta_limit, box_lo, box_hi, momentum, generative, m_units,
-                n_cat, plane_p, plane_q, out,
+                first,
+                n_active,
+                x,
+                feedback,
+                n_trials,
+                index,
+                lr_mu,
+                lr_cov,
+                lr_w,
+                means0,
+                eta0,
+                lo,
+                hi,
+                gain,
+                eta_limit,
+                box_lo,
+                box_hi,
+                momentum,
+                generative,
+                m_units,
+                n_cat,
+                plane_p,
+                plane_q,
+                out,
             )
             first += n_active
         for l in range(first, stop):
             _rollout_one(
-                l, 1, x, feedback, n_trials, index, lr_mu, lr_cov, lr_w, means0, eta0, lo, hi,
-                gain, eta_limit, box_lo, box_hi, momentum, generative, m_units, n_cat, plane_p,
-                plane_q, out,
+                l,
+                1,
+                x,
+                feedback,
+                n_trials,
+                index,
+                lr_mu,
+                lr_cov,
+                lr_w,
+                means0,
+                eta0,
+                lo,
+                hi,
+                gain,
+                eta_limit,
+                box_lo,
+                box_hi,
+                momentum,
+                generative,
+                m_units,
+                n_cat,
+                plane_p,
+                plane_q,
+                out,
             )
 
 
@@ -424,16 +509,28 @@ def gaussian_logits(
     # every element is written by the kernel (zeros on padded trials)
     out = np.empty((len(index), x.shape[1], batch.n_categories))
     _rollout(
-        x, feedback, n_trials, np.ascontiguousarray(index, dtype=np.int64),
+        x,
+        feedback,
+        n_trials,
+        np.ascontiguousarray(index, dtype=np.int64),
         np.ascontiguousarray(values["lr_mu"], dtype=np.float64),
         np.ascontiguousarray(values["lr_cov"], dtype=np.float64),
         np.ascontiguousarray(values["lr_w"], dtype=np.float64),
         np.ascontiguousarray(means, dtype=np.float64),
-        float(eta0), float(log_var_bounds[0]), float(log_var_bounds[1]), float(gain),
+        float(eta0),
+        float(log_var_bounds[0]),
+        float(log_var_bounds[1]),
+        float(gain),
         float(eta_limit),
         np.ascontiguousarray(mean_box[0], dtype=np.float64),
         np.ascontiguousarray(mean_box[1], dtype=np.float64),
-        float(momentum), float(generative), int(units_per_category), int(batch.n_categories),
-        plane_p, plane_q, nb.get_num_threads(), out,
+        float(momentum),
+        float(generative),
+        int(units_per_category),
+        int(batch.n_categories),
+        plane_p,
+        plane_q,
+        nb.get_num_threads(),
+        out,
     )
     return out

@@ -148,12 +148,33 @@ class Alcove(Model):
     # --- parameters -------------------------------------------------------------------
     def learning_params(self, n_features: int, n_categories: int) -> list[Param]:
         return [
-            Param("specificity", 3.0, 10**-1, 10**1.5, "log", generating=(10**0, 10**1),
-                  doc="specificity c of the hidden nodes' receptive fields"),
-            Param("lr_w", 0.03, 10**-3.5, 10**0, "log", generating=(10**-2.25, 10**-1),
-                  doc="learning rate of the association weights"),
-            Param("lr_attn", 0.003, 10**-5, 10**0.5, "log", generating=(10**-3.5, 10**-1.5),
-                  doc="learning rate of the attention strengths"),
+            Param(
+                "specificity",
+                3.0,
+                10**-1,
+                10**1.5,
+                "log",
+                generating=(10**0, 10**1),
+                doc="specificity c of the hidden nodes' receptive fields",
+            ),
+            Param(
+                "lr_w",
+                0.03,
+                10**-3.5,
+                10**0,
+                "log",
+                generating=(10**-2.25, 10**-1),
+                doc="learning rate of the association weights",
+            ),
+            Param(
+                "lr_attn",
+                0.003,
+                10**-5,
+                10**0.5,
+                "log",
+                generating=(10**-3.5, 10**-1.5),
+                doc="learning rate of the attention strengths",
+            ),
         ]
 
     # --- the learner ------------------------------------------------------------------
@@ -201,7 +222,8 @@ class Alcove(Model):
         grad_attention = ((back * a)[:, :, None] * deriv).sum(1)  # (L, D), / c
         new_weights = torch.clamp(
             weights + (values["lr_w"][:, None] * err)[:, :, None] * a[:, None, :],
-            -WEIGHT_LIMIT, WEIGHT_LIMIT,
+            -WEIGHT_LIMIT,
+            WEIGHT_LIMIT,
         )
         new_attention = torch.clamp(
             attention - (values["lr_attn"] * c)[:, None] * grad_attention, 0.0, ATTENTION_LIMIT
@@ -223,12 +245,18 @@ class Alcove(Model):
 
         nodes, first, n_nodes = session_nodes(batch)
         return alcove_logits(
-            batch, index, nodes, n_nodes,
+            batch,
+            index,
+            nodes,
+            n_nodes,
             np.ascontiguousarray(values["specificity"], dtype=np.float64),
             np.ascontiguousarray(values["lr_w"], dtype=np.float64),
             np.ascontiguousarray(values["lr_attn"], dtype=np.float64),
-            r=self.r, seen=self.seen, weight_limit=WEIGHT_LIMIT,
-            attention_limit=ATTENTION_LIMIT, first=first,
+            r=self.r,
+            seen=self.seen,
+            weight_limit=WEIGHT_LIMIT,
+            attention_limit=ATTENTION_LIMIT,
+            first=first,
         )
 
     def describe_state(self, state: State, index: int) -> dict:

@@ -122,11 +122,11 @@ LAPSE = Param(
 )
 
 
-def make_temperature(lower: float, upper: float, default: float,
-                      generating: tuple[float, float]) -> Param:
+def make_temperature(
+    lower: float, upper: float, default: float, generating: tuple[float, float]
+) -> Param:
     """The shared temperature with a model's own box (its logits have their own scale)."""
-    return replace(TEMPERATURE.with_bounds(lower, upper), default=default,
-                   generating=generating)
+    return replace(TEMPERATURE.with_bounds(lower, upper), default=default, generating=generating)
 
 
 class Model:

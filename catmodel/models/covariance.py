@@ -86,10 +86,10 @@ class Spectral:
         return max(-self.eta_limit, min(self.eta_limit, eta))
 
     def init(self, shape: tuple[int, int], n_features: int, sd0: float, like: torch.Tensor):
-        eta = torch.full((*shape, n_features), self.eta_for_sd(sd0), dtype=like.dtype,
-                         device=like.device)
-        theta = torch.zeros((*shape, len(planes(n_features))), dtype=like.dtype,
-                            device=like.device)
+        eta = torch.full(
+            (*shape, n_features), self.eta_for_sd(sd0), dtype=like.dtype, device=like.device
+        )
+        theta = torch.zeros((*shape, len(planes(n_features))), dtype=like.dtype, device=like.device)
         return (eta, theta)
 
     def log_density(self, d: torch.Tensor, cov: CovState):

@@ -95,13 +95,27 @@ class Exemplar(Model):
     def learning_params(self, n_features: int, n_categories: int) -> list[Param]:
         params = attention_params(n_features)
         params.append(
-            Param("sensitivity", 3.0, 10**-1, 10**2, "log", generating=(10**0, 10**1.25),
-                  doc="sensitivity c of the similarity exp(-c d)")
+            Param(
+                "sensitivity",
+                3.0,
+                10**-1,
+                10**2,
+                "log",
+                generating=(10**0, 10**1.25),
+                doc="sensitivity c of the similarity exp(-c d)",
+            )
         )
         if self.memory_decay:
             params.append(
-                Param("decay", 0.0, 0.0, DECAY_UPPER, "linear", generating=(0.0, 0.05),
-                      doc="memory decay per trial: strength exp(-decay * trials ago)")
+                Param(
+                    "decay",
+                    0.0,
+                    0.0,
+                    DECAY_UPPER,
+                    "linear",
+                    generating=(0.0, 0.05),
+                    doc="memory decay per trial: strength exp(-decay * trials ago)",
+                )
             )
         return params
 
@@ -157,8 +171,13 @@ class Exemplar(Model):
             else np.zeros(n)
         )
         return exemplar_logits(
-            batch, index, w, np.ascontiguousarray(values["sensitivity"], dtype=np.float64),
-            decay, r=self.r, memory_decay=self.memory_decay,
+            batch,
+            index,
+            w,
+            np.ascontiguousarray(values["sensitivity"], dtype=np.float64),
+            decay,
+            r=self.r,
+            memory_decay=self.memory_decay,
         )
 
     def describe_state(self, state: State, index: int) -> dict:

@@ -114,12 +114,33 @@ class Gaussian(Model):
         # Boxes are for standardised features (the fitting default): activations are densities,
         # so the speed of learning scales with the units' spread in the stimulus space.
         return [
-            Param("lr_mu", 0.01, 10**-3.5, 10**0.5, "log", generating=(1e-3, 1e-1),
-                  doc="learning rate of the units' means"),
-            Param("lr_cov", 0.1, 10**-3.5, 10**1, "log", generating=(1e-2, 1.0),
-                  doc="learning rate of the units' covariance parameters"),
-            Param("lr_w", 1.0, 10**-1.5, 10**2, "log", generating=(10**-0.5, 10**1.25),
-                  doc="learning rate of the association weights"),
+            Param(
+                "lr_mu",
+                0.01,
+                10**-3.5,
+                10**0.5,
+                "log",
+                generating=(1e-3, 1e-1),
+                doc="learning rate of the units' means",
+            ),
+            Param(
+                "lr_cov",
+                0.1,
+                10**-3.5,
+                10**1,
+                "log",
+                generating=(1e-2, 1.0),
+                doc="learning rate of the units' covariance parameters",
+            ),
+            Param(
+                "lr_w",
+                1.0,
+                10**-1.5,
+                10**2,
+                "log",
+                generating=(10**-0.5, 10**1.25),
+                doc="learning rate of the association weights",
+            ),
         ]
 
     # --- state ------------------------------------------------------------------------

@@ -41,15 +41,25 @@ class Guessing(Model):
 
     def learning_params(self, n_features: int, n_categories: int) -> list[Param]:
         return [
-            Param(name, 0.0, -BIAS_BOUND, BIAS_BOUND, "linear", generating=(-1.0, 1.0),
-                  doc=f"response bias: log(b_{k + 1} / b_{n_categories})")
+            Param(
+                name,
+                0.0,
+                -BIAS_BOUND,
+                BIAS_BOUND,
+                "linear",
+                generating=(-1.0, 1.0),
+                doc=f"response bias: log(b_{k + 1} / b_{n_categories})",
+            )
             for k, name in enumerate(bias_names(n_categories))
         ]
 
     def init_state(self, batch, index, values) -> State:
         # no state; the number of categories rides along so that step can shape its logits
-        return (torch.zeros((len(index), batch.n_categories), dtype=batch.x.dtype,
-                            device=batch.x.device),)
+        return (
+            torch.zeros(
+                (len(index), batch.n_categories), dtype=batch.x.dtype, device=batch.x.device
+            ),
+        )
 
     def step(self, state, t, x, feedback, values: Mapping[str, torch.Tensor]):
         (shape,) = state

@@ -86,8 +86,15 @@ class Prototype(Model):
         params = attention_params(n_features)
         if self.delta:
             params.append(
-                Param("lr_proto", 0.1, 10**-2.5, 1.0, "log", generating=(10**-1.5, 10**-0.5),
-                      doc="delta-rule learning rate of the prototypes (1 = last exemplar)")
+                Param(
+                    "lr_proto",
+                    0.1,
+                    10**-2.5,
+                    1.0,
+                    "log",
+                    generating=(10**-1.5, 10**-0.5),
+                    doc="delta-rule learning rate of the prototypes (1 = last exemplar)",
+                )
             )
         return params
 
@@ -95,8 +102,9 @@ class Prototype(Model):
     def init_state(self, batch, index, values) -> State:
         n = len(index)
         x = batch.x
-        proto = torch.zeros((n, batch.n_categories, batch.n_features), dtype=x.dtype,
-                            device=x.device)
+        proto = torch.zeros(
+            (n, batch.n_categories, batch.n_features), dtype=x.dtype, device=x.device
+        )
         count = torch.zeros((n, batch.n_categories), dtype=x.dtype, device=x.device)
         return proto, count
 

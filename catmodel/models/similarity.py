@@ -70,9 +70,7 @@ def metric_exponent(metric: str) -> int:
         For an unknown metric name.
     """
     if metric not in METRICS:
-        raise SettingsError(
-            f"unknown metric {metric!r} (metrics: {', '.join(sorted(METRICS))})"
-        )
+        raise SettingsError(f"unknown metric {metric!r} (metrics: {', '.join(sorted(METRICS))})")
     return METRICS[metric]
 
 
@@ -81,9 +79,7 @@ def attention_names(n_features: int) -> list[str]:
     return [f"attention_{d + 1}" for d in range(n_features - 1)]
 
 
-def attention_params(
-    n_features: int, generating: tuple[float, float] = (-1.0, 1.0)
-) -> list[Param]:
+def attention_params(n_features: int, generating: tuple[float, float] = (-1.0, 1.0)) -> list[Param]:
     """The D - 1 attention parameters (log ratios ``log(w_d / w_D)``).
 
     Parameters

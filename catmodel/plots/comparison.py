@@ -49,8 +49,9 @@ def comparison_tables(folder, criterion: str = "bic") -> tuple[pd.DataFrame, pd.
     return compare_fits(folder.fits, criterion=criterion)
 
 
-def delta_table(comparison: pd.DataFrame, reference: str | None = None,
-                criterion: str = "bic") -> pd.DataFrame:
+def delta_table(
+    comparison: pd.DataFrame, reference: str | None = None, criterion: str = "bic"
+) -> pd.DataFrame:
     """Per participant x model: the criterion minus that of the reference.
 
     Parameters
@@ -69,15 +70,17 @@ def delta_table(comparison: pd.DataFrame, reference: str | None = None,
     """
     if criterion not in comparison.columns:
         raise CatmodelError(f"the comparison table has no {criterion!r} column")
-    values = comparison.pivot_table(index="participant", columns="model", values=criterion,
-                                    sort=False)
+    values = comparison.pivot_table(
+        index="participant", columns="model", values=criterion, sort=False
+    )
     if reference is None:
         base = values.min(axis=1)
     elif reference in values.columns:
         base = values[reference]
     else:
-        raise CatmodelError(f"no model {reference!r} to compare with (models: "
-                            f"{', '.join(values.columns)})")
+        raise CatmodelError(
+            f"no model {reference!r} to compare with (models: {', '.join(values.columns)})"
+        )
     delta = values.sub(base, axis=0)
     out = delta.reset_index().melt(id_vars="participant", var_name="model", value_name="delta")
     return out.dropna(subset=["delta"])
@@ -89,8 +92,14 @@ def _order(group: pd.DataFrame | None, delta: pd.DataFrame) -> list[str]:
     return list(delta.groupby("model", sort=False)["delta"].median().sort_values().index)
 
 
-def plot_delta(comparison: pd.DataFrame, reference: str | None = None, criterion: str = "bic",
-               order: list[str] | None = None, colors: dict | None = None, ax=None):
+def plot_delta(
+    comparison: pd.DataFrame,
+    reference: str | None = None,
+    criterion: str = "bic",
+    order: list[str] | None = None,
+    colors: dict | None = None,
+    ax=None,
+):
     """Every participant's criterion difference to the reference, one column per model.
 
     Parameters
@@ -128,11 +137,27 @@ def plot_delta(comparison: pd.DataFrame, reference: str | None = None, criterion
     for i, model in enumerate(order):
         y = delta.loc[delta["model"] == model, "delta"].to_numpy(dtype=float)
         x = i + rng.uniform(-0.18, 0.18, len(y))
-        ax.boxplot(y, positions=[i], widths=0.5, showfliers=False, manage_ticks=False,
-                   medianprops={"color": "0.2"}, boxprops={"color": "0.6"},
-                   whiskerprops={"color": "0.6"}, capprops={"color": "0.6"})
-        ax.scatter(x, y, s=12, color=colors.get(model, PALETTE[0]), alpha=0.75, linewidths=0,
-                   label=model, zorder=3)
+        ax.boxplot(
+            y,
+            positions=[i],
+            widths=0.5,
+            showfliers=False,
+            manage_ticks=False,
+            medianprops={"color": "0.2"},
+            boxprops={"color": "0.6"},
+            whiskerprops={"color": "0.6"},
+            capprops={"color": "0.6"},
+        )
+        ax.scatter(
+            x,
+            y,
+            s=12,
+            color=colors.get(model, PALETTE[0]),
+            alpha=0.75,
+            linewidths=0,
+            label=model,
+            zorder=3,
+        )
         n_best = int((best["model"] == model).sum()) if best is not None else None
         labels.append(model if n_best is None else f"{model}\nbest: {n_best}")
     ax.set_xticks(range(len(order)), labels)
@@ -183,8 +208,9 @@ def plot_exceedance(group: pd.DataFrame, colors: dict | None = None, ax=None):
     top = pxp.copy()
     if "expected_frequency" in group:
         frequency = group["expected_frequency"].to_numpy(dtype=float)
-        ax.scatter(x, frequency, marker="D", s=18, color="0.15", zorder=3,
-                   label="expected frequency")
+        ax.scatter(
+            x, frequency, marker="D", s=18, color="0.15", zorder=3, label="expected frequency"
+        )
         ax.legend(loc="upper right", frameon=False)
         top = np.fmax(top, frequency)  # keep the value clear of the marker
     for xi, p, t in zip(x, pxp, top, strict=True):
@@ -198,8 +224,12 @@ def plot_exceedance(group: pd.DataFrame, colors: dict | None = None, ax=None):
     return ax
 
 
-def plot_model_comparison(comparison: pd.DataFrame, group: pd.DataFrame,
-                          reference: str | None = None, criterion: str = "bic"):
+def plot_model_comparison(
+    comparison: pd.DataFrame,
+    group: pd.DataFrame,
+    reference: str | None = None,
+    criterion: str = "bic",
+):
     """:func:`plot_delta` and :func:`plot_exceedance` side by side, models in the order of
     the group table (best summed criterion first).
 
@@ -212,8 +242,9 @@ def plot_model_comparison(comparison: pd.DataFrame, group: pd.DataFrame,
     order = list(group["model"])
     colors = model_colors(comparison["model"])
     n = len(order)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(2.0 + 1.6 * n, 3.2),
-                                      gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(2.0 + 1.6 * n, 3.2), gridspec_kw={"width_ratios": [1.3, 1]}
+    )
     plot_delta(comparison, reference, criterion, order=order, colors=colors, ax=left)
     plot_exceedance(group, colors=colors, ax=right)
     return fig

@@ -65,8 +65,9 @@ def default_block_size(frame: pd.DataFrame, keys: Sequence[str]) -> int:
     return max(1, math.ceil(longest / DEFAULT_BLOCKS))
 
 
-def with_blocks(frame: pd.DataFrame, keys: Sequence[str], block_size: int | None = None
-                ) -> pd.DataFrame:
+def with_blocks(
+    frame: pd.DataFrame, keys: Sequence[str], block_size: int | None = None
+) -> pd.DataFrame:
     """``frame`` with a usable ``block`` column.
 
     Trials without a block number get consecutive blocks of ``block_size`` trials per learner
@@ -88,9 +89,14 @@ def _tagged(curves: dict[str, pd.DataFrame], kind: str, by: list[str]) -> pd.Dat
     return table
 
 
-def learning_curves(folder, runs: int = 20, seed: int = 0, ci: float = 0.95,
-                    interval: float = 0.95, models: Sequence[str] | None = None
-                    ) -> pd.DataFrame:
+def learning_curves(
+    folder,
+    runs: int = 20,
+    seed: int = 0,
+    ci: float = 0.95,
+    interval: float = 0.95,
+    models: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The data's and every model's learning curve of a fit folder, in one long table.
 
     Parameters
@@ -126,8 +132,9 @@ def learning_curves(folder, runs: int = 20, seed: int = 0, ci: float = 0.95,
     by = [c for c in [condition_column(trials)] if c]
     models = list(folder.models if models is None else models)
 
-    data = group_curve(accuracy_by_block(trials, group=by, participant=unit), by, ci,
-                       participant=unit)
+    data = group_curve(
+        accuracy_by_block(trials, group=by, participant=unit), by, ci, participant=unit
+    )
     parts = [_tagged({"data": data}, "data", by)]
     if runs > 0:
         simulated = {}
@@ -135,14 +142,16 @@ def learning_curves(folder, runs: int = 20, seed: int = 0, ci: float = 0.95,
             sim = posterior_predictive(folder, name, runs=runs, seed=seed)
             sim_unit = unit_column(sim)
             sim = with_blocks(sim, [sim_unit, "run"], size)
-            simulated[name] = predictive_curves(sim, group=by, ci=ci, interval=interval,
-                                                participant=sim_unit)
+            simulated[name] = predictive_curves(
+                sim, group=by, ci=ci, interval=interval, participant=sim_unit
+            )
         parts.append(_tagged(simulated, "simulated", by))
     expected = {}
     for name in models:
         try:
-            per = expected_accuracy_by_block(trials, name, by, participant=unit,
-                                             response="response")
+            per = expected_accuracy_by_block(
+                trials, name, by, participant=unit, response="response"
+            )
         except KeyError:  # a folder written without this model's predicted probabilities
             continue
         expected[name] = group_curve(per, by, ci, participant=unit)
@@ -171,8 +180,15 @@ def _rows(curves: pd.DataFrame, kind: str, source: str | None, by: str | None, g
     return curves[sel].sort_values("block")
 
 
-def draw_curve_panel(ax, curves: pd.DataFrame, model: str | None, color, by: str | None = None,
-                     group=None, chance: float | None = None) -> None:
+def draw_curve_panel(
+    ax,
+    curves: pd.DataFrame,
+    model: str | None,
+    color,
+    by: str | None = None,
+    group=None,
+    chance: float | None = None,
+) -> None:
     """One panel: the data's curve, and ``model``'s simulated and expected curves.
 
     Lines are labelled ``"data"``, ``"<model> simulated"`` and ``"<model> expected"`` so that
@@ -184,22 +200,57 @@ def draw_curve_panel(ax, curves: pd.DataFrame, model: str | None, color, by: str
     if len(data):
         # A t interval of few participants can pass 0 or 1; accuracy cannot, so the band is
         # drawn within [0, 1] (the table keeps the textbook interval).
-        ax.fill_between(data["block"], data["ci_low"].clip(0, 1), data["ci_high"].clip(0, 1),
-                        color=DATA_COLOR, alpha=0.15, linewidth=0, zorder=1)
-        ax.plot(data["block"], data["mean"], color=DATA_COLOR, marker="o", markersize=3,
-                linewidth=1.3, label="data", zorder=4)
+        ax.fill_between(
+            data["block"],
+            data["ci_low"].clip(0, 1),
+            data["ci_high"].clip(0, 1),
+            color=DATA_COLOR,
+            alpha=0.15,
+            linewidth=0,
+            zorder=1,
+        )
+        ax.plot(
+            data["block"],
+            data["mean"],
+            color=DATA_COLOR,
+            marker="o",
+            markersize=3,
+            linewidth=1.3,
+            label="data",
+            zorder=4,
+        )
     if model is None:
         return
     sim = _rows(curves, "simulated", model, by, group)
     if len(sim):
-        ax.fill_between(sim["block"], sim["pi_low"], sim["pi_high"], color=color, alpha=0.2,
-                        linewidth=0, zorder=2)
-        ax.plot(sim["block"], sim["mean"], color=color, linewidth=1.6,
-                label=f"{model} simulated", zorder=3)
+        ax.fill_between(
+            sim["block"],
+            sim["pi_low"],
+            sim["pi_high"],
+            color=color,
+            alpha=0.2,
+            linewidth=0,
+            zorder=2,
+        )
+        ax.plot(
+            sim["block"],
+            sim["mean"],
+            color=color,
+            linewidth=1.6,
+            label=f"{model} simulated",
+            zorder=3,
+        )
     expected = _rows(curves, "expected", model, by, group)
     if len(expected):
-        ax.plot(expected["block"], expected["mean"], color=color, linewidth=1.3,
-                linestyle="--", label=f"{model} expected", zorder=3)
+        ax.plot(
+            expected["block"],
+            expected["mean"],
+            color=color,
+            linewidth=1.3,
+            linestyle="--",
+            label=f"{model} expected",
+            zorder=3,
+        )
 
 
 def _legend(fig, curves: pd.DataFrame, n_columns: int) -> None:
@@ -209,24 +260,45 @@ def _legend(fig, curves: pd.DataFrame, n_columns: int) -> None:
     kinds = set(curves["kind"])
     ci = curves.attrs.get("ci", 0.95)
     interval = curves.attrs.get("interval", 0.95)
-    handles = [Line2D([], [], color=DATA_COLOR, marker="o", markersize=3,
-                      label=f"data ({100 * ci:.0f}% CI)")]
+    handles = [
+        Line2D(
+            [], [], color=DATA_COLOR, marker="o", markersize=3, label=f"data ({100 * ci:.0f}% CI)"
+        )
+    ]
     if "simulated" in kinds:
         runs = curves.attrs.get("runs")
         what = f"{runs} runs, " if runs else ""
-        handles.append(Patch(facecolor="0.55", alpha=0.5, label=f"model simulated ({what}"
-                             f"{100 * interval:.0f}% predictive interval)"))
+        handles.append(
+            Patch(
+                facecolor="0.55",
+                alpha=0.5,
+                label=f"model simulated ({what}{100 * interval:.0f}% predictive interval)",
+            )
+        )
     if "expected" in kinds:
-        handles.append(Line2D([], [], color="0.35", linestyle="--",
-                              label="model expected (predicted probabilities)"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="0.35",
+                linestyle="--",
+                label="model expected (predicted probabilities)",
+            )
+        )
     # below the panels, where it hides no curve
     # one entry per line when the panels are too narrow for them side by side
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-               ncol=len(handles) if n_columns >= 3 else 1, frameon=False)
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=len(handles) if n_columns >= 3 else 1,
+        frameon=False,
+    )
 
 
-def plot_learning_curves(curves: pd.DataFrame, chance: float | None = None, axes=None
-                         ) -> np.ndarray:
+def plot_learning_curves(
+    curves: pd.DataFrame, chance: float | None = None, axes=None
+) -> np.ndarray:
     """Draw a :func:`learning_curves` table: one panel per model (columns) and condition
     (rows), each with the data's curve.
 
@@ -252,9 +324,14 @@ def plot_learning_curves(curves: pd.DataFrame, chance: float | None = None, axes
     by = "condition" if "condition" in curves.columns else None
     models, groups = _panel_keys(curves, by)
     if axes is None:
-        _, axes = plt.subplots(len(groups), len(models), sharex=True, sharey=True,
-                               figsize=(0.4 + 2.7 * len(models), 0.4 + 2.4 * len(groups)),
-                               squeeze=False)
+        _, axes = plt.subplots(
+            len(groups),
+            len(models),
+            sharex=True,
+            sharey=True,
+            figsize=(0.4 + 2.7 * len(models), 0.4 + 2.4 * len(groups)),
+            squeeze=False,
+        )
     axes = np.asarray(axes).reshape(len(groups), len(models))
     for r, group in enumerate(groups):
         for c, model in enumerate(models):

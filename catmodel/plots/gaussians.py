@@ -146,12 +146,12 @@ def replicate_state(state: tuple, n: int) -> tuple:
     The repeats are views (no copies): a model step builds a new state and never writes into
     the old one.
     """
-    return tuple(s.expand(n, *s.shape[1:]) if s.dim() and s.shape[0] == 1 else s
-                 for s in state)
+    return tuple(s.expand(n, *s.shape[1:]) if s.dim() and s.shape[0] == 1 else s for s in state)
 
 
-def state_probabilities(model, state: tuple, t: int, z: torch.Tensor,
-                        values: Mapping[str, torch.Tensor]) -> np.ndarray:
+def state_probabilities(
+    model, state: tuple, t: int, z: torch.Tensor, values: Mapping[str, torch.Tensor]
+) -> np.ndarray:
     """The learner's own category probabilities (softmax of its outputs) at stimuli ``z``.
 
     Parameters
@@ -190,26 +190,29 @@ def _learner_index(batch, participant: str) -> int:
     learners = list(batch.learners)
     if participant not in learners:
         shown = ", ".join(learners[:5]) + (", ..." if len(learners) > 5 else "")
-        raise CatmodelError(f"no participant {participant!r} in the fit (participants: "
-                            f"{shown})")
+        raise CatmodelError(f"no participant {participant!r} in the fit (participants: {shown})")
     return learners.index(participant)
 
 
 def check_applicable(folder, model_name: str = "gaussian") -> None:
     """Raise :class:`NotApplicable` unless ``folder`` can show learned Gaussians."""
     if model_name not in folder.models:
-        raise NotApplicable(f"learned Gaussians need a {model_name} fit (the folder has "
-                            f"{', '.join(folder.models)})")
+        raise NotApplicable(
+            f"learned Gaussians need a {model_name} fit (the folder has {', '.join(folder.models)})"
+        )
     if folder.trials is None:
         raise NotApplicable("learned Gaussians need the fitted trials (no trials.csv.gz)")
     d = len(folder.features)
     if d != 2:
-        raise NotApplicable(f"learned Gaussians are drawn in a plane: they need 2 features, "
-                            f"the data have {d} ({', '.join(folder.features)})")
+        raise NotApplicable(
+            f"learned Gaussians are drawn in a plane: they need 2 features, "
+            f"the data have {d} ({', '.join(folder.features)})"
+        )
 
 
-def learned_gaussians(folder, participant: str | None = None, model_name: str = "gaussian",
-                      grid_size: int = 81) -> LearnedGaussians:
+def learned_gaussians(
+    folder, participant: str | None = None, model_name: str = "gaussian", grid_size: int = 81
+) -> LearnedGaussians:
     """Re-run a participant's fitted Gaussian learner and keep its state after every block.
 
     Parameters
@@ -237,21 +240,22 @@ def learned_gaussians(folder, participant: str | None = None, model_name: str = 
     table = fitted_table(folder)
     batch = table.to_batch(standardize=folder.standardization or True)
     i = _learner_index(batch, str(participant))
-    values = fitted_values(folder.fits, model, [batch.learners[i]], batch.n_features,
-                           batch.n_categories)
+    values = fitted_values(
+        folder.fits, model, [batch.learners[i]], batch.n_features, batch.n_categories
+    )
     vals = as_value_tensors(values, batch.x, 1)
     n = int(batch.n_trials[i])
     blocks = learner_blocks(batch, i, has_blocks(folder.trials))
     ends = block_ends(blocks)
-    _, states = torch_rollout(model, batch, torch.tensor([i]), vals,
-                              keep_states=[t for _, t in ends])
+    _, states = torch_rollout(
+        model, batch, torch.tensor([i]), vals, keep_states=[t for _, t in ends]
+    )
 
     std = batch.standardization
     raw = batch.raw_x()[i, :n]
     gx, gy = _grid(raw, grid_size)
     xx, yy = np.meshgrid(gx, gy)
-    z = torch.as_tensor(std.apply(np.column_stack([xx.ravel(), yy.ravel()])),
-                        dtype=batch.x.dtype)
+    z = torch.as_tensor(std.apply(np.column_stack([xx.ravel(), yy.ravel()])), dtype=batch.x.dtype)
     category = batch.category[i, :n].cpu().numpy()
     response = batch.response[i, :n].cpu().numpy()
     out = []
@@ -260,20 +264,27 @@ def learned_gaussians(folder, participant: str | None = None, model_name: str = 
         described = model.describe_state(state, 0)
         probs = state_probabilities(model, state, t + 1, z, vals)
         here = blocks == block
-        out.append(BlockState(
-            block=block, trial=t,
-            means=std.undo(described["means"]),
-            covariances=std.undo_covariance(described["covariances"]),
-            stimuli=raw[here], category=category[here], response=response[here],
-            probabilities=probs.reshape(len(gy), len(gx), -1),
-            unit_votes=np.asarray(described["weights"]).argmax(axis=0),
-        ))
+        out.append(
+            BlockState(
+                block=block,
+                trial=t,
+                means=std.undo(described["means"]),
+                covariances=std.undo_covariance(described["covariances"]),
+                stimuli=raw[here],
+                category=category[here],
+                response=response[here],
+                probabilities=probs.reshape(len(gy), len(gx), -1),
+                unit_votes=np.asarray(described["weights"]).argmax(axis=0),
+            )
+        )
     return LearnedGaussians(
         participant=str(batch.learners[i]),
         features=(batch.features[0], batch.features[1]),
         categories=tuple(batch.categories),
         unit_category=model.unit_category(batch.n_categories).cpu().numpy(),
-        grid_x=gx, grid_y=gy, blocks=out,
+        grid_x=gx,
+        grid_y=gy,
+        blocks=out,
     )
 
 
@@ -302,8 +313,9 @@ def _category_color(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def _shade_regions(ax, learned: LearnedGaussians, winner: np.ndarray,
-                   indifferent: np.ndarray, alpha: float = 0.1) -> None:
+def _shade_regions(
+    ax, learned: LearnedGaussians, winner: np.ndarray, indifferent: np.ndarray, alpha: float = 0.1
+) -> None:
     """Tint the grid by the learner's most probable category (untinted where indifferent)."""
     from matplotlib.colors import to_rgb
 
@@ -311,8 +323,14 @@ def _shade_regions(ax, learned: LearnedGaussians, winner: np.ndarray,
     image = np.concatenate([colours[winner], np.full((*winner.shape, 1), alpha)], axis=-1)
     image[indifferent, 3] = 0.0
     x, y = learned.grid_x, learned.grid_y
-    ax.imshow(image, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="auto",
-              interpolation="nearest", zorder=0)
+    ax.imshow(
+        image,
+        origin="lower",
+        extent=(x[0], x[-1], y[0], y[-1]),
+        aspect="auto",
+        interpolation="nearest",
+        zorder=0,
+    )
 
 
 def draw_block(ax, learned: LearnedGaussians, state: BlockState, n_sds=(1.0, 2.0)) -> None:
@@ -328,16 +346,21 @@ def draw_block(ax, learned: LearnedGaussians, state: BlockState, n_sds=(1.0, 2.0
         for field in boundary_fields(probs):
             field = np.ma.masked_where(indifferent, field)
             if field.min() < 0 < field.max():
-                ax.contour(xx, yy, field, levels=[0.0], colors="0.1", linewidths=1.1,
-                           zorder=3)
+                ax.contour(xx, yy, field, levels=[0.0], colors="0.1", linewidths=1.1, zorder=3)
     for c in range(k):
         here = state.category == c
         correct = here & (state.response == c)
         wrong = here & (state.response >= 0) & (state.response != c)
         color = _category_color(c)
         ax.scatter(*state.stimuli[correct].T, s=10, color=color, linewidths=0, zorder=2)
-        ax.scatter(*state.stimuli[wrong].T, s=10, facecolors="none", edgecolors=color,
-                   linewidths=0.7, zorder=2)
+        ax.scatter(
+            *state.stimuli[wrong].T,
+            s=10,
+            facecolors="none",
+            edgecolors=color,
+            linewidths=0.7,
+            zorder=2,
+        )
     for mean, cov, c in zip(state.means, state.covariances, state.unit_votes, strict=True):
         draw_gaussian(ax, mean, cov, _category_color(int(c)), n_sds=n_sds, zorder=4)
     ax.set_xlim(learned.grid_x[0], learned.grid_x[-1])
@@ -351,25 +374,58 @@ def _legend(fig, learned: LearnedGaussians) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Line2D([], [], color=_category_color(c), marker="o", linestyle="none",
-                      markersize=4, label=f"category {label}")
-               for c, label in enumerate(learned.categories)]
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=_category_color(c),
+            marker="o",
+            linestyle="none",
+            markersize=4,
+            label=f"category {label}",
+        )
+        for c, label in enumerate(learned.categories)
+    ]
     handles += [
-        Line2D([], [], color="0.4", marker="o", linestyle="none", markersize=4,
-               label="correct response"),
-        Line2D([], [], color="0.4", marker="o", markerfacecolor="none", linestyle="none",
-               markersize=4, label="error"),
-        Line2D([], [], color="0.4", linewidth=1.2,
-               label="unit: 1 and 2 SD, coloured by the category its weights favour"),
+        Line2D(
+            [],
+            [],
+            color="0.4",
+            marker="o",
+            linestyle="none",
+            markersize=4,
+            label="correct response",
+        ),
+        Line2D(
+            [],
+            [],
+            color="0.4",
+            marker="o",
+            markerfacecolor="none",
+            linestyle="none",
+            markersize=4,
+            label="error",
+        ),
+        Line2D(
+            [],
+            [],
+            color="0.4",
+            linewidth=1.2,
+            label="unit: 1 and 2 SD, coloured by the category its weights favour",
+        ),
         Line2D([], [], color="0.1", linewidth=1.1, label="learner's decision boundary"),
         Patch(facecolor="0.5", alpha=0.25, label="learner's preferred category"),
     ]
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-               ncol=min(len(handles), 4), frameon=False)
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=min(len(handles), 4),
+        frameon=False,
+    )
 
 
-def plot_learned_gaussians(learned: LearnedGaussians, ncols: int | None = None,
-                           n_sds=(1.0, 2.0)):
+def plot_learned_gaussians(learned: LearnedGaussians, ncols: int | None = None, n_sds=(1.0, 2.0)):
     """One panel per block: the learner's units, the block's stimuli and responses, and its
     decision boundary (see the module docstring).
 
@@ -392,8 +448,14 @@ def plot_learned_gaussians(learned: LearnedGaussians, ncols: int | None = None,
     n = len(learned.blocks)
     ncols = ncols or min(5, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False,
-                             figsize=(0.6 + 2.3 * ncols, 0.6 + 2.2 * nrows))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        figsize=(0.6 + 2.3 * ncols, 0.6 + 2.2 * nrows),
+    )
     flat = axes.ravel()
     for ax, state in zip(flat, learned.blocks, strict=False):
         draw_block(ax, learned, state, n_sds)

@@ -105,8 +105,9 @@ def plot_parameter_distributions(table: pd.DataFrame, axes=None, ncols: int = 4)
         ncols = max(1, min(ncols, len(params)))
         nrows = max(1, math.ceil(len(params) / ncols))
         width = 0.9 + 0.55 * max(1, len(levels))
-        _, axes = plt.subplots(nrows, ncols, figsize=(0.5 + (1.2 + width) * ncols,
-                                                      0.5 + 2.4 * nrows), squeeze=False)
+        _, axes = plt.subplots(
+            nrows, ncols, figsize=(0.5 + (1.2 + width) * ncols, 0.5 + 2.4 * nrows), squeeze=False
+        )
     axes = np.ravel(axes)
     palette = PALETTE[: max(1, len(levels))]
     for ax, name in zip(axes, params, strict=False):
@@ -117,8 +118,7 @@ def plot_parameter_distributions(table: pd.DataFrame, axes=None, ncols: int = 4)
             x = by
         common = {"data": sub, "x": x, "y": "shown", "ax": ax}
         if by:
-            common.update(hue=by, order=levels, hue_order=levels, palette=palette,
-                          legend=False)
+            common.update(hue=by, order=levels, hue_order=levels, palette=palette, legend=False)
         else:
             common.update(color=PALETTE[0])
         sns.boxplot(**common, showfliers=False, width=0.55, fill=False, linewidth=0.9)
@@ -128,7 +128,7 @@ def plot_parameter_distributions(table: pd.DataFrame, axes=None, ncols: int = 4)
         if not by:
             ax.set_xticks([])
         ax.set_xlabel("")
-    for ax in axes[len(params):]:
+    for ax in axes[len(params) :]:
         ax.set_visible(False)
     models = list(dict.fromkeys(table["model"]))
     if len(models) == 1 and params:

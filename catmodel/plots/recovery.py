@@ -47,20 +47,29 @@ def recovery_scatter(recovery: pd.DataFrame, summary: pd.DataFrame, axes=None):
         hi = max(sub["true_scale"].max(), sub["recovered_scale"].max())
         ax.axvspan(row["generating_low"], row["generating_high"], color="0.93", zorder=0)
         ax.plot([lo, hi], [lo, hi], color="0.5", linewidth=0.8, zorder=1)
-        ax.scatter(sub["true_scale"], sub["recovered_scale"], s=8, alpha=0.6,
-                   color=PALETTE[0], linewidths=0, zorder=2)
+        ax.scatter(
+            sub["true_scale"],
+            sub["recovered_scale"],
+            s=8,
+            alpha=0.6,
+            color=PALETTE[0],
+            linewidths=0,
+            zorder=2,
+        )
         unit = "log10 " if row.get("scale", "log") == "log" else ""
         ax.set_xlabel(f"true {unit}{name}")
         ax.set_ylabel(f"recovered {unit}{name}")
-        ax.set_title(f"r = {row['r']:.2f}, bias = {row['bias']:+.2f}, RMSE = {row['rmse']:.2f}",
-                     fontsize=8)
-    for ax in axes[len(params):]:
+        ax.set_title(
+            f"r = {row['r']:.2f}, bias = {row['bias']:+.2f}, RMSE = {row['rmse']:.2f}", fontsize=8
+        )
+    for ax in axes[len(params) :]:
         ax.set_visible(False)
     return axes
 
 
-def plot_parameter_recovery(recovery: pd.DataFrame, summary: pd.DataFrame, path,
-                            formats=("png", "pdf")) -> list[Path]:
+def plot_parameter_recovery(
+    recovery: pd.DataFrame, summary: pd.DataFrame, path, formats=("png", "pdf")
+) -> list[Path]:
     """Draw :func:`recovery_scatter` and save it."""
     with paper_style():
         axes = recovery_scatter(recovery, summary)
@@ -93,8 +102,19 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str, ax=None, cmap: str = "Bl
     if ax is None:
         size = 1.0 + 0.8 * len(data.columns)
         _, ax = plt.subplots(figsize=(size + 1.0, size))
-    sns.heatmap(data, annot=True, fmt=".2f", vmin=0, vmax=1, cmap=cmap, square=True,
-                cbar=False, ax=ax, linewidths=0.5, linecolor="white")
+    sns.heatmap(
+        data,
+        annot=True,
+        fmt=".2f",
+        vmin=0,
+        vmax=1,
+        cmap=cmap,
+        square=True,
+        cbar=False,
+        ax=ax,
+        linewidths=0.5,
+        linecolor="white",
+    )
     ax.set_xlabel("best-fitting model")
     ax.set_ylabel("generating model")
     ax.tick_params(axis="y", rotation=0)  # model names read left to right
@@ -102,8 +122,7 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str, ax=None, cmap: str = "Bl
     return ax
 
 
-def model_recovery_figure(confusion: pd.DataFrame, inversion: pd.DataFrame,
-                          criterion: str = "bic"):
+def model_recovery_figure(confusion: pd.DataFrame, inversion: pd.DataFrame, criterion: str = "bic"):
     """Confusion p(best | generating) and inversion p(generating | best) heatmaps side by
     side; returns the figure (the axes are ``fig.axes[0]`` and ``fig.axes[1]``).
 
@@ -124,9 +143,13 @@ def model_recovery_figure(confusion: pd.DataFrame, inversion: pd.DataFrame,
     return fig
 
 
-def plot_model_recovery(confusion: pd.DataFrame, inversion: pd.DataFrame, path,
-                        criterion: str = "bic", formats=("png", "pdf")) -> list[Path]:
+def plot_model_recovery(
+    confusion: pd.DataFrame,
+    inversion: pd.DataFrame,
+    path,
+    criterion: str = "bic",
+    formats=("png", "pdf"),
+) -> list[Path]:
     """Draw :func:`model_recovery_figure` and save it."""
     with paper_style():
-        return save_and_close(model_recovery_figure(confusion, inversion, criterion), path,
-                              formats)
+        return save_and_close(model_recovery_figure(confusion, inversion, criterion), path, formats)

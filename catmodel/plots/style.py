@@ -57,8 +57,7 @@ def save_figure(fig, path: str | os.PathLike, formats: tuple[str, ...] = ("png",
     return written
 
 
-def save_and_close(fig, path: str | os.PathLike,
-                   formats: tuple[str, ...] = ("png",)) -> list[Path]:
+def save_and_close(fig, path: str | os.PathLike, formats: tuple[str, ...] = ("png",)) -> list[Path]:
     """Lay ``fig`` out, save it (:func:`save_figure`) and close it, also when saving fails."""
     try:
         fig.tight_layout()

@@ -43,8 +43,9 @@ def _defined(values: pd.Series) -> np.ndarray:
     return values.notna().to_numpy()
 
 
-def _per_participant(frame: pd.DataFrame, value: np.ndarray, keep: np.ndarray,
-                     keys: list[str], name: str) -> pd.DataFrame:
+def _per_participant(
+    frame: pd.DataFrame, value: np.ndarray, keep: np.ndarray, keys: list[str], name: str
+) -> pd.DataFrame:
     """Mean of ``value`` over the ``keep`` rows per ``keys``, with the trial count."""
     rows = frame.loc[keep, keys].copy()
     rows[name] = value[keep]
@@ -53,9 +54,15 @@ def _per_participant(frame: pd.DataFrame, value: np.ndarray, keep: np.ndarray,
     return out.reset_index()
 
 
-def accuracy_by_block(frame: pd.DataFrame, response: str = "response", group: Columns = None,
-                      block: str = "block", *, category: str = "category",
-                      participant: str = "participant") -> pd.DataFrame:
+def accuracy_by_block(
+    frame: pd.DataFrame,
+    response: str = "response",
+    group: Columns = None,
+    block: str = "block",
+    *,
+    category: str = "category",
+    participant: str = "participant",
+) -> pd.DataFrame:
     """Proportion correct per participant x block (x group).
 
     A trial is correct when its response equals its category. Trials without a response, and
@@ -82,17 +89,24 @@ def accuracy_by_block(frame: pd.DataFrame, response: str = "response", group: Co
     return _per_participant(frame, correct, keep, keys, "accuracy")
 
 
-def _t_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray,
-                ci: float) -> tuple[np.ndarray, np.ndarray]:
+def _t_interval(
+    mean: np.ndarray, sd: np.ndarray, n: np.ndarray, ci: float
+) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf((1 + ci) / 2, n - 1) * sd / np.sqrt(n)
     half = np.where(n > 1, half, np.nan)
     return mean - half, mean + half
 
 
-def group_curve(per_participant: pd.DataFrame, by: Columns = None, ci: float = 0.95, *,
-                value: str = "accuracy", block: str = "block",
-                participant: str = "participant") -> pd.DataFrame:
+def group_curve(
+    per_participant: pd.DataFrame,
+    by: Columns = None,
+    ci: float = 0.95,
+    *,
+    value: str = "accuracy",
+    block: str = "block",
+    participant: str = "participant",
+) -> pd.DataFrame:
     """Mean curve across participants with a t-based confidence interval.
 
     Parameters
@@ -116,18 +130,30 @@ def group_curve(per_participant: pd.DataFrame, by: Columns = None, ci: float = 0
     """
     keys = [*_names(by), block]
     one = per_participant.groupby([*keys, participant], sort=True, dropna=False)[value].mean()
-    out = one.groupby(level=list(range(len(keys))), sort=True, dropna=False).agg(
-        ["mean", "std", "count"]).reset_index()
+    out = (
+        one.groupby(level=list(range(len(keys))), sort=True, dropna=False)
+        .agg(["mean", "std", "count"])
+        .reset_index()
+    )
     out = out.rename(columns={"std": "sd", "count": "n"})
-    out["ci_low"], out["ci_high"] = _t_interval(out["mean"].to_numpy(), out["sd"].to_numpy(),
-                                                out["n"].to_numpy(), ci)
+    out["ci_low"], out["ci_high"] = _t_interval(
+        out["mean"].to_numpy(), out["sd"].to_numpy(), out["n"].to_numpy(), ci
+    )
     return out[[*keys, "mean", "sd", "n", "ci_low", "ci_high"]]
 
 
-def predictive_curves(simulated: pd.DataFrame, response: str = "response",
-                      group: Columns = None, block: str = "block", run: str = "run",
-                      ci: float = 0.95, interval: float = 0.95, *, category: str = "category",
-                      participant: str = "participant") -> pd.DataFrame:
+def predictive_curves(
+    simulated: pd.DataFrame,
+    response: str = "response",
+    group: Columns = None,
+    block: str = "block",
+    run: str = "run",
+    ci: float = 0.95,
+    interval: float = 0.95,
+    *,
+    category: str = "category",
+    participant: str = "participant",
+) -> pd.DataFrame:
     """The model's curve from posterior predictive runs, with confidence and predictive bands.
 
     Parameters
@@ -155,19 +181,22 @@ def predictive_curves(simulated: pd.DataFrame, response: str = "response",
         ``pi_high`` and ``n_runs``.
     """
     groups = _names(group)
-    per = accuracy_by_block(simulated, response, [run, *groups], block, category=category,
-                            participant=participant)
+    per = accuracy_by_block(
+        simulated, response, [run, *groups], block, category=category, participant=participant
+    )
     curve = group_curve(per, groups, ci, block=block, participant=participant)
     keys = [*groups, block]
     by_run = per.groupby([*keys, run], sort=True, dropna=False)["accuracy"].mean()
     lo, hi = (1 - interval) / 2, (1 + interval) / 2
     bands = by_run.groupby(level=list(range(len(keys))), sort=True, dropna=False).agg(
-        pi_low=lambda s: s.quantile(lo), pi_high=lambda s: s.quantile(hi), n_runs="count")
+        pi_low=lambda s: s.quantile(lo), pi_high=lambda s: s.quantile(hi), n_runs="count"
+    )
     return curve.merge(bands.reset_index(), on=keys, how="left")
 
 
-def probability_columns(frame: pd.DataFrame, models: str | Sequence[str],
-                        labels: Sequence | None = None) -> dict[str, dict]:
+def probability_columns(
+    frame: pd.DataFrame, models: str | Sequence[str], labels: Sequence | None = None
+) -> dict[str, dict]:
     """``{model: {label: column}}`` for the ``p_<model>_<label>`` columns of ``frame``.
 
     Raises
@@ -187,8 +216,9 @@ def probability_columns(frame: pd.DataFrame, models: str | Sequence[str],
     return out
 
 
-def correct_probability(frame: pd.DataFrame, columns: Mapping, category: str = "category"
-                        ) -> np.ndarray:
+def correct_probability(
+    frame: pd.DataFrame, columns: Mapping, category: str = "category"
+) -> np.ndarray:
     """Each trial's predicted probability of its correct response (NaN without a category).
 
     ``columns`` maps every category label to the column of its predicted probability.
@@ -201,11 +231,16 @@ def correct_probability(frame: pd.DataFrame, columns: Mapping, category: str = "
     return p
 
 
-def expected_accuracy_by_block(frame: pd.DataFrame,
-                               prob_columns: str | Sequence[str] | Mapping[str, Mapping],
-                               group: Columns = None, block: str = "block", *,
-                               category: str = "category", participant: str = "participant",
-                               response: str | None = None) -> pd.DataFrame:
+def expected_accuracy_by_block(
+    frame: pd.DataFrame,
+    prob_columns: str | Sequence[str] | Mapping[str, Mapping],
+    group: Columns = None,
+    block: str = "block",
+    *,
+    category: str = "category",
+    participant: str = "participant",
+    response: str | None = None,
+) -> pd.DataFrame:
     """Expected accuracy per model x participant x block from predicted probabilities.
 
     The expected proportion correct of a block is the mean over its trials of the predicted
@@ -233,8 +268,7 @@ def expected_accuracy_by_block(frame: pd.DataFrame,
     if isinstance(prob_columns, Mapping):
         columns = {m: dict(c) for m, c in prob_columns.items()}
     else:
-        columns = probability_columns(frame, prob_columns,
-                                      pd.unique(frame[category].dropna()))
+        columns = probability_columns(frame, prob_columns, pd.unique(frame[category].dropna()))
     keys = [participant, *_names(group), block]
     frames = []
     for model, cols in columns.items():
@@ -248,8 +282,13 @@ def expected_accuracy_by_block(frame: pd.DataFrame,
     return pd.concat(frames, ignore_index=True)
 
 
-def curves_table(data: pd.DataFrame | None, models: Mapping[str, pd.DataFrame] | None = None,
-                 by: Columns = None, *, block: str = "block") -> pd.DataFrame:
+def curves_table(
+    data: pd.DataFrame | None,
+    models: Mapping[str, pd.DataFrame] | None = None,
+    by: Columns = None,
+    *,
+    block: str = "block",
+) -> pd.DataFrame:
     """Data and model curves in one long table for plotting.
 
     Parameters
@@ -287,22 +326,38 @@ def curves_table(data: pd.DataFrame | None, models: Mapping[str, pd.DataFrame] |
     return pd.concat(frames, ignore_index=True)
 
 
-def compare_curves(frame: pd.DataFrame, models: str | Sequence[str] | Mapping[str, Mapping],
-                   response: str = "response", group: Columns = None, block: str = "block",
-                   ci: float = 0.95, *, category: str = "category",
-                   participant: str = "participant") -> pd.DataFrame:
+def compare_curves(
+    frame: pd.DataFrame,
+    models: str | Sequence[str] | Mapping[str, Mapping],
+    response: str = "response",
+    group: Columns = None,
+    block: str = "block",
+    ci: float = 0.95,
+    *,
+    category: str = "category",
+    participant: str = "participant",
+) -> pd.DataFrame:
     """The data's curve and each model's expected curve, side by side (see :func:`curves_table`).
 
     The models' curves cover the same trials as the data's (those with a response and a
     category), each from its predicted probabilities of the correct response.
     """
-    data = group_curve(accuracy_by_block(frame, response, group, block, category=category,
-                                         participant=participant),
-                       group, ci, block=block, participant=participant)
-    expected = expected_accuracy_by_block(frame, models, group, block, category=category,
-                                          participant=participant, response=response)
-    curves = {model: group_curve(per, group, ci, block=block, participant=participant)
-              for model, per in expected.groupby("model", sort=False)}
+    data = group_curve(
+        accuracy_by_block(
+            frame, response, group, block, category=category, participant=participant
+        ),
+        group,
+        ci,
+        block=block,
+        participant=participant,
+    )
+    expected = expected_accuracy_by_block(
+        frame, models, group, block, category=category, participant=participant, response=response
+    )
+    curves = {
+        model: group_curve(per, group, ci, block=block, participant=participant)
+        for model, per in expected.groupby("model", sort=False)
+    }
     return curves_table(data, curves, group, block=block)
 
 

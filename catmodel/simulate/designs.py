@@ -130,11 +130,13 @@ def two_gaussian(
 
 def _frame(participant: int, x: np.ndarray, category: np.ndarray, block_size: int) -> pd.DataFrame:
     n = len(x)
-    frame = pd.DataFrame({
-        "participant": participant_id(participant),
-        "trial": np.arange(1, n + 1),
-        "block": np.arange(n) // block_size + 1,
-    })
+    frame = pd.DataFrame(
+        {
+            "participant": participant_id(participant),
+            "trial": np.arange(1, n + 1),
+            "block": np.arange(n) // block_size + 1,
+        }
+    )
     for d in range(x.shape[1]):
         frame[f"x{d + 1}"] = x[:, d]
     frame["category"] = category
@@ -162,8 +164,10 @@ def _length(n_trials: int | None, n_blocks: int | None, block_size: int, default
     if int(block_size) != block_size or block_size < 1:
         raise SettingsError(f"the block size must be a positive integer, got {block_size}")
     if n_trials is not None and n_blocks is not None and n_trials != n_blocks * block_size:
-        raise SettingsError(f"give the number of trials or of blocks, not both "
-                            f"({n_trials} trials != {n_blocks} blocks of {block_size})")
+        raise SettingsError(
+            f"give the number of trials or of blocks, not both "
+            f"({n_trials} trials != {n_blocks} blocks of {block_size})"
+        )
     if n_blocks is not None:
         n_trials = n_blocks * block_size
     n = default if n_trials is None else n_trials
@@ -174,8 +178,9 @@ def _length(n_trials: int | None, n_blocks: int | None, block_size: int, default
 
 def _check_participants(n_participants: int) -> int:
     if int(n_participants) != n_participants or n_participants < 1:
-        raise SettingsError(f"the number of participants must be a positive integer, "
-                            f"got {n_participants}")
+        raise SettingsError(
+            f"the number of participants must be a positive integer, got {n_participants}"
+        )
     return int(n_participants)
 
 
@@ -188,8 +193,9 @@ def rotation_matrix(degrees: float) -> np.ndarray:
     return np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
 
 
-def rotate_structure(means: np.ndarray, covs: np.ndarray,
-                     degrees: float) -> tuple[np.ndarray, np.ndarray]:
+def rotate_structure(
+    means: np.ndarray, covs: np.ndarray, degrees: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Rotate Gaussian categories by ``degrees`` about the centre of their means.
 
     The centre is the (equal-prior) mean of the means, so the structure keeps its place in the
@@ -200,8 +206,9 @@ def rotate_structure(means: np.ndarray, covs: np.ndarray,
     return (means - centre) @ r.T + centre, r @ covs @ r.T
 
 
-def gaussian_categories(name: str, means=None, covs=None,
-                        rotation: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_categories(
+    name: str, means=None, covs=None, rotation: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Means (K, 2) and covariances (K, 2, 2) of a Gaussian design's categories.
 
     Parameters
@@ -231,8 +238,9 @@ def gaussian_categories(name: str, means=None, covs=None,
     return m, c
 
 
-def _user_categories(means, covs, default_means: np.ndarray,
-                     default_covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _user_categories(
+    means, covs, default_means: np.ndarray, default_covs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     m = default_means.copy() if means is None else np.asarray(means, dtype=float)
     if m.ndim != 2 or m.shape[1] != 2 or len(m) < 2:
         raise SettingsError(f"means must be K x 2 with K >= 2, got shape {m.shape}")
@@ -241,8 +249,9 @@ def _user_categories(means, covs, default_means: np.ndarray,
     if c.shape == (2, 2):
         c = np.broadcast_to(c, (len(m), 2, 2)).copy()
     if c.shape != (len(m), 2, 2):
-        raise SettingsError(f"covs must be {len(m)} x 2 x 2 (one per mean) or 2 x 2, "
-                            f"got shape {c.shape}")
+        raise SettingsError(
+            f"covs must be {len(m)} x 2 x 2 (one per mean) or 2 x 2, got shape {c.shape}"
+        )
     for k, ck in enumerate(c):
         if not np.allclose(ck, ck.T) or np.any(np.linalg.eigvalsh(ck) <= 0):
             raise SettingsError(f"covariance {k + 1} is not symmetric positive definite")
@@ -256,8 +265,14 @@ def category_labels(k: int) -> np.ndarray:
     return np.array([chr(ord("A") + i) for i in range(k)])
 
 
-def gaussian_task(n_participants: int, means: np.ndarray, covs: np.ndarray, n_trials: int,
-                  block_size: int, seed: int) -> pd.DataFrame:
+def gaussian_task(
+    n_participants: int,
+    means: np.ndarray,
+    covs: np.ndarray,
+    n_trials: int,
+    block_size: int,
+    seed: int,
+) -> pd.DataFrame:
     """Stimuli drawn from Gaussian categories, each category equally often in every block.
 
     Within a block of ``b`` trials every category appears ``b // K`` times; the remainder goes
@@ -286,8 +301,9 @@ def gaussian_task(n_participants: int, means: np.ndarray, covs: np.ndarray, n_tr
     return _with_features(pd.concat(frames, ignore_index=True), 2)
 
 
-def _balanced_sequence(rng: np.random.Generator, k: int, n_trials: int,
-                       block_size: int) -> np.ndarray:
+def _balanced_sequence(
+    rng: np.random.Generator, k: int, n_trials: int, block_size: int
+) -> np.ndarray:
     blocks = []
     for start in range(0, n_trials, block_size):
         b = min(block_size, n_trials - start)
@@ -297,10 +313,17 @@ def _balanced_sequence(rng: np.random.Generator, k: int, n_trials: int,
     return np.concatenate(blocks).astype(int)
 
 
-def information_integration(n_participants: int, n_trials: int | None = None, seed: int = 0,
-                            n_blocks: int | None = None, *, means=None, covs=None,
-                            rotation: float = 0.0,
-                            block_size: int = GAUSSIAN_BLOCK) -> pd.DataFrame:
+def information_integration(
+    n_participants: int,
+    n_trials: int | None = None,
+    seed: int = 0,
+    n_blocks: int | None = None,
+    *,
+    means=None,
+    covs=None,
+    rotation: float = 0.0,
+    block_size: int = GAUSSIAN_BLOCK,
+) -> pd.DataFrame:
     """The ``ii`` design: Gaussian categories with a diagonal optimal boundary.
 
     Default: the ``rb`` default rotated by 45° about (50, 50), so the optimal boundary is
@@ -325,9 +348,17 @@ def information_integration(n_participants: int, n_trials: int | None = None, se
     return gaussian_task(_check_participants(n_participants), m, c, n, block_size, seed)
 
 
-def rule_based(n_participants: int, n_trials: int | None = None, seed: int = 0,
-               n_blocks: int | None = None, *, means=None, covs=None, rotation: float = 0.0,
-               block_size: int = GAUSSIAN_BLOCK) -> pd.DataFrame:
+def rule_based(
+    n_participants: int,
+    n_trials: int | None = None,
+    seed: int = 0,
+    n_blocks: int | None = None,
+    *,
+    means=None,
+    covs=None,
+    rotation: float = 0.0,
+    block_size: int = GAUSSIAN_BLOCK,
+) -> pd.DataFrame:
     """The ``rb`` design: Gaussian categories whose optimal boundary is x1 = 50.
 
     Default: means (40, 50), (60, 50), covariance diag(100, 900); optimal accuracy Φ(1) =
@@ -383,8 +414,14 @@ def gaussian_optimal_accuracy(means, covs, priors=None) -> float:
     sd = np.sqrt(covs[:, 0, 0])
     lo = float((means[:, 0] - 12 * sd).min())
     hi = float((means[:, 0] + 12 * sd).max())
-    value, _ = integrate.quad(lambda x1: _line_accuracy(x1, means, covs, priors), lo, hi,
-                              epsabs=1e-12, epsrel=1e-12, limit=500)
+    value, _ = integrate.quad(
+        lambda x1: _line_accuracy(x1, means, covs, priors),
+        lo,
+        hi,
+        epsabs=1e-12,
+        epsrel=1e-12,
+        limit=500,
+    )
     return float(value)
 
 
@@ -415,8 +452,7 @@ def _line_accuracy(x1: float, means: np.ndarray, covs: np.ndarray, priors: np.nd
     # x2 | x1 under category k is normal with these moments
     cond_mean = my + covs[:, 0, 1] / covs[:, 0, 0] * dx
     cond_sd = np.sqrt(covs[:, 1, 1] - covs[:, 0, 1] ** 2 / covs[:, 0, 0])
-    mass = (ndtr((hi - cond_mean[win]) / cond_sd[win])
-            - ndtr((lo - cond_mean[win]) / cond_sd[win]))
+    mass = ndtr((hi - cond_mean[win]) / cond_sd[win]) - ndtr((lo - cond_mean[win]) / cond_sd[win])
     marginal = priors * np.exp(-0.5 * dx**2 / covs[:, 0, 0]) / np.sqrt(2 * np.pi * covs[:, 0, 0])
     return float(np.sum(mass * marginal[win]))
 
@@ -465,8 +501,15 @@ def optimal_accuracy(name: str, **options) -> float:
 # ----------------------------------------------------------------------------- binary designs
 
 
-def shj(type_number: int, n_participants: int, n_trials: int | None = None, seed: int = 0,
-        n_blocks: int | None = None, *, passes: int = 1) -> pd.DataFrame:
+def shj(
+    type_number: int,
+    n_participants: int,
+    n_trials: int | None = None,
+    seed: int = 0,
+    n_blocks: int | None = None,
+    *,
+    passes: int = 1,
+) -> pd.DataFrame:
     """Shepard, Hovland & Jenkins type ``type_number`` (1-6) in blocks of the 8 items.
 
     Stimuli, categories (0/1, the coding of Nosofsky et al., 1994) and item orders come from
@@ -505,9 +548,15 @@ def five_four_transfer_labels() -> dict[str, str]:
     return out
 
 
-def five_four(n_participants: int, n_trials: int | None = None, seed: int = 0,
-              n_blocks: int | None = None, *, transfer_blocks: int = 1,
-              transfer_category: str = "missing") -> pd.DataFrame:
+def five_four(
+    n_participants: int,
+    n_trials: int | None = None,
+    seed: int = 0,
+    n_blocks: int | None = None,
+    *,
+    transfer_blocks: int = 1,
+    transfer_category: str = "missing",
+) -> pd.DataFrame:
     """Medin & Schaffer's (1978) 5-4 structure: training, then a transfer test.
 
     Training: blocks of the 9 training items (:data:`FIVE_FOUR_ITEMS`), each in a fresh random
@@ -534,11 +583,11 @@ def five_four(n_participants: int, n_trials: int | None = None, seed: int = 0,
         the label of :func:`five_four_transfer_labels` (the nearer category centroid).
     """
     if int(transfer_blocks) != transfer_blocks or transfer_blocks < 0:
-        raise SettingsError(f"transfer_blocks must be a whole number >= 0, "
-                            f"got {transfer_blocks}")
+        raise SettingsError(f"transfer_blocks must be a whole number >= 0, got {transfer_blocks}")
     if transfer_category not in ("centroid", "missing"):
-        raise SettingsError(f"transfer_category must be 'centroid' or 'missing', "
-                            f"got {transfer_category!r}")
+        raise SettingsError(
+            f"transfer_category must be 'centroid' or 'missing', got {transfer_category!r}"
+        )
     n = _length(n_trials, n_blocks, 9, FIVE_FOUR_BLOCKS * 9)
     names = np.array([name for name, _, _ in FIVE_FOUR_ITEMS])
     feats = np.array([f for _, f, _ in FIVE_FOUR_ITEMS], dtype=float)
@@ -551,16 +600,21 @@ def five_four(n_participants: int, n_trials: int | None = None, seed: int = 0,
     frames = []
     for p, rng in enumerate(_participant_rngs(seed, _check_participants(n_participants))):
         train = np.concatenate([rng.permutation(9) for _ in range(train_blocks)])[:n]
-        test = np.concatenate([np.zeros(0, int),
-                               *(rng.permutation(16) for _ in range(int(transfer_blocks)))])
+        test = np.concatenate(
+            [np.zeros(0, int), *(rng.permutation(16) for _ in range(int(transfer_blocks)))]
+        )
         items = np.r_[train, test].astype(int)
-        frame = pd.DataFrame({
-            "participant": participant_id(p),
-            "trial": np.arange(1, len(items) + 1),
-            "block": np.r_[np.arange(n) // 9 + 1, train_blocks + 1 + np.arange(len(test)) // 16],
-            "phase": np.r_[np.full(n, "train"), np.full(len(test), "transfer")].astype(object),
-            "item": names[items],
-        })
+        frame = pd.DataFrame(
+            {
+                "participant": participant_id(p),
+                "trial": np.arange(1, len(items) + 1),
+                "block": np.r_[
+                    np.arange(n) // 9 + 1, train_blocks + 1 + np.arange(len(test)) // 16
+                ],
+                "phase": np.r_[np.full(n, "train"), np.full(len(test), "transfer")].astype(object),
+                "item": names[items],
+            }
+        )
         for d in range(4):
             frame[f"x{d + 1}"] = feats[items, d]
         frame["category"] = labels[items]
@@ -572,9 +626,16 @@ def five_four(n_participants: int, n_trials: int | None = None, seed: int = 0,
 # ----------------------------------------------------------------------------- from a file
 
 
-def from_file(path: str, n_participants: int | None = None, n_trials: int | None = None,
-              seed: int = 0, n_blocks: int | None = None, *, columns=None,
-              block_size: int = FILE_BLOCK) -> pd.DataFrame:
+def from_file(
+    path: str,
+    n_participants: int | None = None,
+    n_trials: int | None = None,
+    seed: int = 0,
+    n_blocks: int | None = None,
+    *,
+    columns=None,
+    block_size: int = FILE_BLOCK,
+) -> pd.DataFrame:
     """The stimulus sequences of a data file: each learner's own stimuli, categories, blocks.
 
     Parameters
@@ -614,7 +675,7 @@ def from_file(path: str, n_participants: int | None = None, n_trials: int | None
     if "block" not in f:
         f["block"] = (f["trial"] - 1) // block_size + 1
     f = _first_trials(f, n_trials, n_blocks)
-    names = (["learner"] if not (f["learner"] == f["participant"]).all() else [])
+    names = ["learner"] if not (f["learner"] == f["participant"]).all() else []
     names += ["participant", "trial", "block", *table.features, "category", "feedback"]
     names += [c for c in ("condition", "phase") if c in f]
     out = f[names].reset_index(drop=True)
@@ -647,8 +708,14 @@ class Design:
     generate: Callable[..., pd.DataFrame]
     description: str
 
-    def __call__(self, n_participants: int, n_trials: int | None = None, seed: int = 0,
-                 n_blocks: int | None = None, **options) -> pd.DataFrame:
+    def __call__(
+        self,
+        n_participants: int,
+        n_trials: int | None = None,
+        seed: int = 0,
+        n_blocks: int | None = None,
+        **options,
+    ) -> pd.DataFrame:
         return self.generate(n_participants, n_trials, seed=seed, n_blocks=n_blocks, **options)
 
 
@@ -667,22 +734,39 @@ _SHJ_RULES = {
 }
 
 DESIGNS: dict[str, Design] = {
-    "two-gaussian": Design("two-gaussian", _two_gaussian_design,
-                           "the demo's two bivariate normal categories; 400 trials, blocks of "
-                           "40; optimal accuracy 0.9988"),
-    "ii": Design("ii", information_integration,
-                 "information-integration: two Gaussian categories, diagonal optimal boundary; "
-                 "600 trials, blocks of 100; optimal accuracy 0.8413"),
-    "rb": Design("rb", rule_based,
-                 "rule-based: two Gaussian categories, optimal boundary x1 = 50; 600 trials, "
-                 "blocks of 100; optimal accuracy 0.8413 (rotation=45 gives ii)"),
-    **{f"shj-{t}": Design(f"shj-{t}", partial(shj, t),
-                          f"Shepard-Hovland-Jenkins type {t} ({_SHJ_RULES[t]}); 3 binary "
-                          f"dimensions, 32 blocks of the 8 items")
-       for t in range(1, 7)},
-    "5-4": Design("5-4", five_four,
-                  "Medin & Schaffer's 5-4 structure: 16 training blocks of the 9 items with "
-                  "feedback, then the 16 items without feedback"),
+    "two-gaussian": Design(
+        "two-gaussian",
+        _two_gaussian_design,
+        "the demo's two bivariate normal categories; 400 trials, blocks of "
+        "40; optimal accuracy 0.9988",
+    ),
+    "ii": Design(
+        "ii",
+        information_integration,
+        "information-integration: two Gaussian categories, diagonal optimal boundary; "
+        "600 trials, blocks of 100; optimal accuracy 0.8413",
+    ),
+    "rb": Design(
+        "rb",
+        rule_based,
+        "rule-based: two Gaussian categories, optimal boundary x1 = 50; 600 trials, "
+        "blocks of 100; optimal accuracy 0.8413 (rotation=45 gives ii)",
+    ),
+    **{
+        f"shj-{t}": Design(
+            f"shj-{t}",
+            partial(shj, t),
+            f"Shepard-Hovland-Jenkins type {t} ({_SHJ_RULES[t]}); 3 binary "
+            f"dimensions, 32 blocks of the 8 items",
+        )
+        for t in range(1, 7)
+    },
+    "5-4": Design(
+        "5-4",
+        five_four,
+        "Medin & Schaffer's 5-4 structure: 16 training blocks of the 9 items with "
+        "feedback, then the 16 items without feedback",
+    ),
 }
 FILE_PREFIX = "file:"
 
@@ -690,13 +774,21 @@ FILE_PREFIX = "file:"
 def describe_designs() -> dict[str, str]:
     """Design name -> one-line description (``file:PATH`` included)."""
     out = {name: d.description for name, d in DESIGNS.items()}
-    out["file:PATH"] = ("each learner's own stimuli, categories, feedback and blocks from a data "
-                        "file (option columns: a ColumnMap)")
+    out["file:PATH"] = (
+        "each learner's own stimuli, categories, feedback and blocks from a data "
+        "file (option columns: a ColumnMap)"
+    )
     return out
 
 
-def make_design(name: str, n_participants: int | None, n_trials: int | None = None,
-                seed: int = 0, n_blocks: int | None = None, **options) -> pd.DataFrame:
+def make_design(
+    name: str,
+    n_participants: int | None,
+    n_trials: int | None = None,
+    seed: int = 0,
+    n_blocks: int | None = None,
+    **options,
+) -> pd.DataFrame:
     """Stimuli and categories of ``n_participants`` simulated participants on design ``name``.
 
     Parameters
@@ -718,10 +810,11 @@ def make_design(name: str, n_participants: int | None, n_trials: int | None = No
         An unknown design or option, or invalid values.
     """
     if name.startswith(FILE_PREFIX):
-        generate: Callable[..., pd.DataFrame] = partial(from_file, name[len(FILE_PREFIX):])
+        generate: Callable[..., pd.DataFrame] = partial(from_file, name[len(FILE_PREFIX) :])
     elif name not in DESIGNS:
-        raise SettingsError(f"unknown design {name!r} (designs: "
-                            f"{', '.join([*DESIGNS, 'file:PATH'])})")
+        raise SettingsError(
+            f"unknown design {name!r} (designs: {', '.join([*DESIGNS, 'file:PATH'])})"
+        )
     elif n_participants is None:
         raise SettingsError(f"design {name} needs a number of participants")
     else:

@@ -23,21 +23,29 @@ LEAD = ("participant", "trial", "block")
 TRAIL = ("category", "response", "feedback", "condition", "phase", "run")
 
 
-def complete_values(model: Model, n_features: int, n_categories: int,
-                    given: Mapping[str, float]) -> dict[str, float]:
+def complete_values(
+    model: Model, n_features: int, n_categories: int, given: Mapping[str, float]
+) -> dict[str, float]:
     """Every parameter's value: the given ones, the model's defaults for the rest."""
     params = model.params(n_features, n_categories)
     names = {p.name for p in params}
     unknown = sorted(set(given) - names)
     if unknown:
-        raise SettingsError(f"model {model.name!r} has no parameter {unknown[0]!r} "
-                            f"(parameters: {', '.join(sorted(names))})")
+        raise SettingsError(
+            f"model {model.name!r} has no parameter {unknown[0]!r} "
+            f"(parameters: {', '.join(sorted(names))})"
+        )
     return {p.name: float(given.get(p.name, p.default)) for p in params}
 
 
-def simulate_table(table: TrialTable, model: Model, values: Mapping[str, object], seed: int,
-                   runs: int = 1, standardization: Standardization | bool = True
-                   ) -> pd.DataFrame:
+def simulate_table(
+    table: TrialTable,
+    model: Model,
+    values: Mapping[str, object],
+    seed: int,
+    runs: int = 1,
+    standardization: Standardization | bool = True,
+) -> pd.DataFrame:
     """Responses of ``model`` on the trials of ``table`` (each learner its own sequence).
 
     Parameters
@@ -67,10 +75,17 @@ def simulate_table(table: TrialTable, model: Model, values: Mapping[str, object]
     return out[cols]
 
 
-def simulate_design(model: Model, design: str, n_participants: int, seed: int,
-                    values: Mapping[str, float] | None = None, n_trials: int | None = None,
-                    n_blocks: int | None = None, draw: bool = False, **design_options
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def simulate_design(
+    model: Model,
+    design: str,
+    n_participants: int,
+    seed: int,
+    values: Mapping[str, float] | None = None,
+    n_trials: int | None = None,
+    n_blocks: int | None = None,
+    draw: bool = False,
+    **design_options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate ``n_participants`` new participants of ``model`` on ``design``.
 
     Parameters
@@ -86,25 +101,32 @@ def simulate_design(model: Model, design: str, n_participants: int, seed: int,
     trials, parameters
         The simulated trials, and each participant's true parameters.
     """
-    frame = make_design(design, n_participants, n_trials, seed=seed, n_blocks=n_blocks,
-                        **design_options)
+    frame = make_design(
+        design, n_participants, n_trials, seed=seed, n_blocks=n_blocks, **design_options
+    )
     table = TrialTable.from_frame(frame)
     n_features, n_categories = len(table.features), len(table.categories)
     full = complete_values(model, n_features, n_categories, values or {})
     if draw:
         from catmodel.simulate.simulate import sample_parameters
 
-        pset = ParameterSet.for_model(model, n_features, n_categories,
-                                      fix={k: v for k, v in (values or {}).items()})
+        pset = ParameterSet.for_model(
+            model, n_features, n_categories, fix={k: v for k, v in (values or {}).items()}
+        )
         full = sample_parameters(pset, table.n_learners, seed=seed + 2)
     out = simulate_table(table, model, full, seed=seed + 1)
-    params = pd.DataFrame({"participant": table.learners,
-                           **{k: np.broadcast_to(v, table.n_learners) for k, v in full.items()}})
+    params = pd.DataFrame(
+        {
+            "participant": table.learners,
+            **{k: np.broadcast_to(v, table.n_learners) for k, v in full.items()},
+        }
+    )
     return out.drop(columns=["run"]), params
 
 
-def fitted_values(fits: pd.DataFrame, model: Model, learners: list[str], n_features: int,
-                  n_categories: int) -> dict[str, np.ndarray]:
+def fitted_values(
+    fits: pd.DataFrame, model: Model, learners: list[str], n_features: int, n_categories: int
+) -> dict[str, np.ndarray]:
     """Per-learner natural values of a model's parameters from a fits table, in order."""
     sub = fits[fits["model"] == model.name].set_index("participant")
     missing = [p for p in learners if p not in sub.index]
@@ -114,8 +136,7 @@ def fitted_values(fits: pd.DataFrame, model: Model, learners: list[str], n_featu
     return {name: sub.loc[learners, name].to_numpy(dtype=float) for name in pset.names}
 
 
-def posterior_predictive(folder, model_name: str, runs: int = 20, seed: int = 0
-                         ) -> pd.DataFrame:
+def posterior_predictive(folder, model_name: str, runs: int = 20, seed: int = 0) -> pd.DataFrame:
     """Simulate each fitted participant on their own stimuli and feedback, ``runs`` times.
 
     ``folder`` is a :class:`~catmodel.results.FitFolder`; the model sees the features exactly
@@ -125,15 +146,23 @@ def posterior_predictive(folder, model_name: str, runs: int = 20, seed: int = 0
         raise CatmodelError(f"{folder.path}: no trials.csv.gz to simulate on")
     model = folder.model(model_name)
     table = fitted_table(folder)
-    values = fitted_values(folder.fits, model, list(table.learners), len(table.features),
-                           len(table.categories))
+    values = fitted_values(
+        folder.fits, model, list(table.learners), len(table.features), len(table.categories)
+    )
     std = folder.standardization or True
     return simulate_table(table, model, values, seed=seed, runs=runs, standardization=std)
 
 
-def fitted_on_design(folder, model_name: str, design: str, seed: int = 0,
-                     n_trials: int | None = None, n_blocks: int | None = None,
-                     runs: int = 1, **design_options) -> pd.DataFrame:
+def fitted_on_design(
+    folder,
+    model_name: str,
+    design: str,
+    seed: int = 0,
+    n_trials: int | None = None,
+    n_blocks: int | None = None,
+    runs: int = 1,
+    **design_options,
+) -> pd.DataFrame:
     """Each fitted participant's parameters on a fresh stimulus sequence of ``design``.
 
     What these participants would do in another task: participant ``i`` of the fit gets the
@@ -141,20 +170,22 @@ def fitted_on_design(folder, model_name: str, design: str, seed: int = 0,
     features are standardised over the simulated data, as a fit of them would be.
     """
     model = folder.model(model_name)
-    learners = list(dict.fromkeys(folder.fits.loc[folder.fits["model"] == model_name,
-                                                  "participant"]))
-    frame = make_design(design, len(learners), n_trials, seed=seed, n_blocks=n_blocks,
-                        **design_options)
+    learners = list(
+        dict.fromkeys(folder.fits.loc[folder.fits["model"] == model_name, "participant"])
+    )
+    frame = make_design(
+        design, len(learners), n_trials, seed=seed, n_blocks=n_blocks, **design_options
+    )
     ids = dict(zip(dict.fromkeys(frame["participant"]), learners, strict=True))
     frame["participant"] = frame["participant"].map(ids)
     table = TrialTable.from_frame(frame)
-    values = fitted_values(folder.fits, model, list(table.learners), len(table.features),
-                           len(table.categories))
+    values = fitted_values(
+        folder.fits, model, list(table.learners), len(table.features), len(table.categories)
+    )
     return simulate_table(table, model, values, seed=seed + 1, runs=runs)
 
 
 def fitted_table(folder) -> TrialTable:
     """The trial table a fit folder recorded, as a :class:`TrialTable`."""
-    frame = folder.trials.drop(columns=[c for c in folder.trials.columns
-                                        if c.startswith("p_")])
+    frame = folder.trials.drop(columns=[c for c in folder.trials.columns if c.startswith("p_")])
     return TrialTable.from_frame(frame, features=folder.features)

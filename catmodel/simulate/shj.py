@@ -135,17 +135,20 @@ def shj_batch(orders: int = 16, n_blocks: int = 16, seed: int = 100):
     for type_number in range(1, 7):
         for i in range(orders):
             x, c = shj_blocks(type_number, n_blocks, seed=seed * type_number + i)
-            frame = pd.DataFrame({"learner": f"{type_number}-{i}", "participant": f"{i}",
-                                  "category": c})
+            frame = pd.DataFrame(
+                {"learner": f"{type_number}-{i}", "participant": f"{i}", "category": c}
+            )
             for d in range(3):
                 frame[f"x{d + 1}"] = x[:, d]
             frames.append(frame)
-    return batch_from_frame(pd.concat(frames, ignore_index=True), ["x1", "x2", "x3"],
-                            categories=[0, 1])
+    return batch_from_frame(
+        pd.concat(frames, ignore_index=True), ["x1", "x2", "x3"], categories=[0, 1]
+    )
 
 
-def block_errors(logits, batch, rows, temperature, lapse: float = 1e-4,
-                 block: int = 2 * ITEMS) -> np.ndarray:
+def block_errors(
+    logits, batch, rows, temperature, lapse: float = 1e-4, block: int = 2 * ITEMS
+) -> np.ndarray:
     """Mean predicted P(error) per block, (L, n_blocks), from logits (L, T, 2).
 
     The model's own choice probabilities (shared choice rule) of the wrong category, averaged

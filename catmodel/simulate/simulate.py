@@ -52,8 +52,12 @@ def simulate_responses(
     probs = response_probabilities(model, batch, values)
     gen = torch.Generator().manual_seed(int(seed))
     flat = probs.reshape(-1, probs.shape[-1]).clamp_min(0)
-    draws = torch.multinomial(flat.expand(n_runs, *flat.shape).reshape(-1, flat.shape[-1]),
-                              1, replacement=True, generator=gen)
+    draws = torch.multinomial(
+        flat.expand(n_runs, *flat.shape).reshape(-1, flat.shape[-1]),
+        1,
+        replacement=True,
+        generator=gen,
+    )
     draws = draws.reshape(n_runs, *probs.shape[:2])
     return torch.where(batch.mask[None], draws, torch.full_like(draws, -1))
 

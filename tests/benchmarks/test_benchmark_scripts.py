@@ -10,8 +10,13 @@ from tests.conftest import REPO
 
 
 def run_script(name: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / name), *args],
-                         capture_output=True, text=True, check=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / name), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     return json.loads(out.stdout)
 
 

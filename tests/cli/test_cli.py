@@ -28,8 +28,11 @@ def test_models_lists_each_model_with_its_own_parameters(capsys):
     listing = {}
     for block in capsys.readouterr().out.strip().split("\n\n"):
         name = block.split(":", 1)[0]
-        listing[name] = [line.split()[0] for line in block.splitlines()[1:]
-                         if not line.strip().startswith("setting")]
+        listing[name] = [
+            line.split()[0]
+            for line in block.splitlines()[1:]
+            if not line.strip().startswith("setting")
+        ]
     assert {"gaussian", "prototype", "exemplar", "exemplar-decay", "alcove"} <= set(listing)
     assert "decay" in listing["exemplar-decay"]
     assert "decay" not in listing["exemplar"]
@@ -51,12 +54,35 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
     data = pd.read_csv(EXAMPLE)
     subset = tmp_path / "four.csv"
     data[data["participant"].isin(data["participant"].unique()[:4])].to_csv(subset, index=False)
-    assert main(["fit", str(subset), "--models", "gaussian", "--starts", "2",
-                 "--candidates", "64", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(subset),
+                "--models",
+                "gaussian",
+                "--starts",
+                "2",
+                "--candidates",
+                "64",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     fits = pd.read_csv(out / "fits.csv")
     assert list(fits.columns[:3]) == ["participant", "model", "lr_mu"]
-    for column in ("se_lr_mu", "nll", "aic", "bic", "n_params", "n_trials", "converged",
-                   "at_bound"):
+    for column in (
+        "se_lr_mu",
+        "nll",
+        "aic",
+        "bic",
+        "n_params",
+        "n_trials",
+        "converged",
+        "at_bound",
+    ):
         assert column in fits
     assert len(fits) == 4 and set(fits["model"]) == {"gaussian"}
     starts = pd.read_csv(out / "starts.csv")
@@ -75,8 +101,7 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
 
 def test_bad_data_gives_one_line_error_naming_file_row_and_column(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
-    bad.write_text("participant,trial,x1,x2,category,response\n1,1,0.5,0.1,A,A\n"
-                   "1,2,oops,0.2,B,A\n")
+    bad.write_text("participant,trial,x1,x2,category,response\n1,1,0.5,0.1,A,A\n1,2,oops,0.2,B,A\n")
     code = main(["fit", str(bad), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2
@@ -94,24 +119,70 @@ def test_unknown_parameter_and_setting_are_one_line_errors(tmp_path, capsys):
 
 def test_simulated_file_fits_back_and_posterior_predictive_runs(tmp_path, capsys):
     sim = tmp_path / "sim.csv"
-    assert main(["simulate", "--model", "gaussian", "--participants", "3", "--trials", "120",
-                 "--draw-params", "--seed", "3", "--out", str(sim)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--model",
+                "gaussian",
+                "--participants",
+                "3",
+                "--trials",
+                "120",
+                "--draw-params",
+                "--seed",
+                "3",
+                "--out",
+                str(sim),
+            ]
+        )
+        == 0
+    )
     frame = pd.read_csv(sim)
     assert len(frame) == 360 and frame["response"].isin(["A", "B"]).all()
     assert (tmp_path / "sim.params.csv").exists()
     out = tmp_path / "fit"
-    assert main(["fit", str(sim), "--starts", "2", "--candidates", "64", "--out",
-                 str(out)]) == 0
+    assert main(["fit", str(sim), "--starts", "2", "--candidates", "64", "--out", str(out)]) == 0
     ppc = tmp_path / "ppc.csv"
-    assert main(["simulate", "--model", "gaussian", "--from-fits", str(out), "--runs", "4",
-                 "--out", str(ppc)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--model",
+                "gaussian",
+                "--from-fits",
+                str(out),
+                "--runs",
+                "4",
+                "--out",
+                str(ppc),
+            ]
+        )
+        == 0
+    )
     pred = pd.read_csv(ppc)
     assert len(pred) == 4 * 360 and sorted(pred["run"].unique()) == [1, 2, 3, 4]
     assert (pred.groupby("run")["x1"].sum().nunique()) == 1  # the same stimuli every run
     # the fitted participants on another design: their ids, the design's stimuli
     other = tmp_path / "other.csv"
-    assert main(["simulate", "--model", "gaussian", "--from-fits", str(out), "--design", "ii",
-                 "--trials", "60", "--out", str(other)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--model",
+                "gaussian",
+                "--from-fits",
+                str(out),
+                "--design",
+                "ii",
+                "--trials",
+                "60",
+                "--out",
+                str(other),
+            ]
+        )
+        == 0
+    )
     moved = pd.read_csv(other)
     assert set(moved["participant"]) == set(frame["participant"]) and len(moved) == 3 * 60
     assert moved["x1"].mean() > 20  # ii stimuli live around (50, 50), not near the demo's 0
@@ -119,8 +190,24 @@ def test_simulated_file_fits_back_and_posterior_predictive_runs(tmp_path, capsys
 
 def test_recover_writes_the_tables_and_figure(tmp_path, capsys):
     out = tmp_path / "rec"
-    assert main(["recover", "--participants", "6", "--trials", "120", "--starts", "2",
-                 "--candidates", "64", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "recover",
+                "--participants",
+                "6",
+                "--trials",
+                "120",
+                "--starts",
+                "2",
+                "--candidates",
+                "64",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     summary = pd.read_csv(out / "recovery_summary.csv")
     assert list(summary.columns[:5]) == ["parameter", "r", "bias", "rmse", "share_within_1"]
     assert set(summary["parameter"]) == {"lr_mu", "lr_cov", "lr_w", "temperature"}

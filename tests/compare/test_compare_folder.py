@@ -24,16 +24,30 @@ def two_conditions(tmp_path_factory):
     frame = table.frame
     frame["condition"] = np.where(frame["participant"].isin(table.learners[:4]), "a", "b")
     path = tmp_path_factory.mktemp("cond") / "trials.csv"
-    cols = ["participant", "trial", "block", "x1", "x2", "category", "response",
-            "condition"]
+    cols = ["participant", "trial", "block", "x1", "x2", "category", "response", "condition"]
     frame[cols].to_csv(path, index=False)
     return path
 
 
 def test_compare_runs_nested_tests_and_condition_statistics(two_conditions, tmp_path):
     out = tmp_path / "fit"
-    assert main(["fit", str(two_conditions), "--models", "exemplar,exemplar-decay",
-                 "--starts", "2", "--candidates", "32", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(two_conditions),
+                "--models",
+                "exemplar,exemplar-decay",
+                "--starts",
+                "2",
+                "--candidates",
+                "32",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     fits = pd.read_csv(out / "fits.csv")
     assert set(fits["model"]) == {"exemplar", "exemplar-decay"}
     assert "decay" in fits and fits.loc[fits["model"] == "exemplar", "decay"].isna().all()
@@ -54,32 +68,35 @@ def test_compare_runs_nested_tests_and_condition_statistics(two_conditions, tmp_
 
 def test_leave_one_block_out_scores_held_out_responses_of_a_learner_that_saw_them():
     model = get_model("gaussian")
-    _, batch, _ = simulate_participants(model, "two-gaussian", 3, 120, seed=2,
-                                        block_size=40)
-    cv = cross_validate(batch, [model], scheme="leave-one-block-out", starts=2,
-                        candidates=32)
+    _, batch, _ = simulate_participants(model, "two-gaussian", 3, 120, seed=2, block_size=40)
+    cv = cross_validate(batch, [model], scheme="leave-one-block-out", starts=2, candidates=32)
     assert len(cv) == 3 and (cv["folds"] == 3).all()
     assert (cv["n_scored"] == 120).all()  # every response is held out exactly once
     # recompute the first fold by hand: fit without block 1's responses, score block 1
     pset = ParameterSet.for_model(model, 2, 2)
     block1 = batch.block == 1
-    train = batch.with_responses(torch.where(block1, torch.full_like(batch.response, -1),
-                                             batch.response))
+    train = batch.with_responses(
+        torch.where(block1, torch.full_like(batch.response, -1), batch.response)
+    )
     fit = fit_model(model, train, pset, starts=2, candidates=32)
-    test = batch.with_responses(torch.where(block1, batch.response,
-                                            torch.full_like(batch.response, -1)))
+    test = batch.with_responses(
+        torch.where(block1, batch.response, torch.full_like(batch.response, -1))
+    )
     held_out = Objective(model, test, pset).nll_at(np.arange(3), fit.scale)
     assert np.all(held_out < 40 * np.log(2))  # better than chance on the held-out block
     # the held-out block's feedback still shapes the learner: removing it changes the
     # predictions of the next block
-    no_feedback = test.with_feedback(torch.where(block1, torch.full_like(batch.feedback, -1),
-                                                 batch.feedback))
+    no_feedback = test.with_feedback(
+        torch.where(block1, torch.full_like(batch.feedback, -1), batch.feedback)
+    )
     later = batch.block == 2
-    test2 = batch.with_responses(torch.where(later, batch.response,
-                                             torch.full_like(batch.response, -1)))
+    test2 = batch.with_responses(
+        torch.where(later, batch.response, torch.full_like(batch.response, -1))
+    )
     seen = Objective(model, test2, pset).nll_at(np.arange(3), fit.scale)
     unseen = Objective(model, test2.with_feedback(no_feedback.feedback), pset).nll_at(
-        np.arange(3), fit.scale)
+        np.arange(3), fit.scale
+    )
     assert not np.allclose(seen, unseen)  # block 1's feedback shapes later predictions
     total = cv["cv_nll"].to_numpy()
     assert np.all(total > held_out - 1e-9)

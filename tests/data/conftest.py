@@ -25,8 +25,9 @@ def write_file(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def trial_frame(n_participants: int = 3, n_trials: int = 40, seed: int = 0,
-                labels=("A", "B")) -> pd.DataFrame:
+def trial_frame(
+    n_participants: int = 3, n_trials: int = 40, seed: int = 0, labels=("A", "B")
+) -> pd.DataFrame:
     """A standard-schema table: two features, categories alternating, noisy responses."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -34,16 +35,21 @@ def trial_frame(n_participants: int = 3, n_trials: int = 40, seed: int = 0,
         category = np.array([labels[t % len(labels)] for t in range(n_trials)], dtype=object)
         flip = rng.random(n_trials) < 0.3
         response = category.copy()
-        response[flip] = np.array([labels[(labels.index(c) + 1) % len(labels)]
-                                   for c in category[flip]], dtype=object)
-        rows.append(pd.DataFrame({
-            "participant": p,
-            "trial": np.arange(1, n_trials + 1),
-            "x1": rng.normal(size=n_trials),
-            "x2": rng.normal(size=n_trials),
-            "category": category,
-            "response": response,
-        }))
+        response[flip] = np.array(
+            [labels[(labels.index(c) + 1) % len(labels)] for c in category[flip]], dtype=object
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "participant": p,
+                    "trial": np.arange(1, n_trials + 1),
+                    "x1": rng.normal(size=n_trials),
+                    "x2": rng.normal(size=n_trials),
+                    "category": category,
+                    "response": response,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 

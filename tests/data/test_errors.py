@@ -91,11 +91,12 @@ def test_duplicate_trial_reports_second_occurrence(write_file):
 
 
 def test_duplicate_trial_within_block(write_file):
-    text = ("subj,blk,t,x1,x2,cat,resp\n"
-            "1,1,1,0.1,0.2,A,A\n1,1,2,0.3,0.1,B,A\n1,2,1,0.5,0.9,A,B\n1,2,1,0.7,0.4,B,B\n")
+    text = (
+        "subj,blk,t,x1,x2,cat,resp\n"
+        "1,1,1,0.1,0.2,A,A\n1,1,2,0.3,0.1,B,A\n1,2,1,0.5,0.9,A,B\n1,2,1,0.7,0.4,B,B\n"
+    )
     path = write_file("blocks.csv", text)
-    columns = ColumnMap(participant="subj", block="blk", trial="t", category="cat",
-                        response="resp")
+    columns = ColumnMap(participant="subj", block="blk", trial="t", category="cat", response="resp")
     with pytest.raises(DataError) as exc:
         load_trials(path, columns)
     assert "block 2" in located(exc, "blocks.csv", 5, "t")
@@ -150,8 +151,9 @@ def test_response_outside_categories(write_file):
 
 
 def test_unknown_feedback_label(write_file):
-    text = ("participant,trial,x1,category,response,fb\n"
-            "1,1,0.1,A,A,A\n1,2,0.2,B,A,B\n1,3,0.3,A,B,Z\n")
+    text = (
+        "participant,trial,x1,category,response,fb\n1,1,0.1,A,A,A\n1,2,0.2,B,A,B\n1,3,0.3,A,B,Z\n"
+    )
     path = write_file("trials.csv", text)
     with pytest.raises(DataError) as exc:
         load_trials(path, ColumnMap(feedback="fb"))
@@ -198,8 +200,9 @@ def test_participant_id_from_two_files(write_file):
     write_file("a/sub1.csv", text)
     write_file("b/sub1.csv", text)
     with pytest.raises(DataError) as exc:
-        load_trials([str(write_file("a/sub1.csv", text)), str(write_file("b/sub1.csv", text))],
-                    ColumnMap())
+        load_trials(
+            [str(write_file("a/sub1.csv", text)), str(write_file("b/sub1.csv", text))], ColumnMap()
+        )
     assert "--participant-from-filename" in located(exc, "b/sub1.csv", 2, "participant")
 
 

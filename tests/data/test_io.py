@@ -27,10 +27,15 @@ def test_find_files_file_directory_glob_and_list(write_file, tmp_path):
         write_file(f"d/{name}", CSV)
     folder = tmp_path / "d"
     # natural order; readme and unknown types skipped in directories
-    assert [p.split("/")[-1] for p in find_files(folder)] == ["sub1.txt.gz", "sub2.csv",
-                                                             "sub10.csv"]
-    assert [p.split("/")[-1] for p in find_files(str(folder / "sub*.csv"))] == ["sub2.csv",
-                                                                               "sub10.csv"]
+    assert [p.split("/")[-1] for p in find_files(folder)] == [
+        "sub1.txt.gz",
+        "sub2.csv",
+        "sub10.csv",
+    ]
+    assert [p.split("/")[-1] for p in find_files(str(folder / "sub*.csv"))] == [
+        "sub2.csv",
+        "sub10.csv",
+    ]
     assert len(find_files([folder / "sub2.csv", str(folder / "sub10.csv")])) == 2
 
 
@@ -40,14 +45,17 @@ def test_empty_directory(tmp_path):
         find_files(tmp_path / "empty")
 
 
-@pytest.mark.parametrize("name, text", [
-    ("t.csv", CSV),
-    ("t.csv.gz", CSV),
-    ("t.tsv", CSV.replace(",", "\t")),
-    ("t.tsv.gz", CSV.replace(",", "\t")),
-    ("t.txt", CSV.replace(",", "  ")),
-    ("t.dat.gz", CSV.replace(",", " \t ")),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("t.csv", CSV),
+        ("t.csv.gz", CSV),
+        ("t.tsv", CSV.replace(",", "\t")),
+        ("t.tsv.gz", CSV.replace(",", "\t")),
+        ("t.txt", CSV.replace(",", "  ")),
+        ("t.dat.gz", CSV.replace(",", " \t ")),
+    ],
+)
 def test_formats_read_the_same(write_file, name, text):
     table = load_trials(write_file(name, text), ColumnMap())
     assert table.features == ["x1", "x2"]
@@ -78,8 +86,7 @@ def test_header_detection():
     assert not detect_header([["1", "A", "0.5"], ["2", "B", "0.7"]], columns)
     # a header of mapped names only, above text
     assert detect_header([["category", "response"], ["A", "B"]], columns)
-    assert detect_header([["cat", "resp"], ["A", "B"]], ColumnMap(category="cat",
-                                                                  response="resp"))
+    assert detect_header([["cat", "resp"], ["A", "B"]], ColumnMap(category="cat", response="resp"))
 
 
 def test_header_override(write_file):

@@ -50,11 +50,31 @@ def test_crossley_cat_unlearn_2cat():
     # SCHEMA.md line 44: some `resp` values are raw pygame key codes (100 = 'd' = A,
     # 107 = 'k' = B, also 97, 102, ...): recode the two response keys, drop the rest.
     columns = mapping(
-        ["--participant", "subject", "--trial", "trial", "--category", "cat", "--response",
-         "resp", "--features", "x,y", "--correct", "fb", "--recode-response", "100=A,107=B",
-         "--drop-invalid-responses"],
-        participant="subject", trial="trial", category="cat", response="resp", features="x,y",
-        correct="fb", recode_response="100=A,107=B", drop_invalid_responses=True,
+        [
+            "--participant",
+            "subject",
+            "--trial",
+            "trial",
+            "--category",
+            "cat",
+            "--response",
+            "resp",
+            "--features",
+            "x,y",
+            "--correct",
+            "fb",
+            "--recode-response",
+            "100=A,107=B",
+            "--drop-invalid-responses",
+        ],
+        participant="subject",
+        trial="trial",
+        category="cat",
+        response="resp",
+        features="x,y",
+        correct="fb",
+        recode_response="100=A,107=B",
+        drop_invalid_responses=True,
     )
     table = load_trials(folder, columns)
     # SCHEMA.md line 6: 80 participants, 899 trials each (71,920 rows)
@@ -91,9 +111,11 @@ def test_crossley_unlearning_4cat():
     n_files = 0
     for pattern, features, category, response, rt, expected_files in UNLEARNING_GROUPS:
         columns = mapping(
-            ["--features", features, "--category", category, "--response", response,
-             "--rt", rt],
-            features=features, category=category, response=response, rt=rt,
+            ["--features", features, "--category", category, "--response", response, "--rt", rt],
+            features=features,
+            category=category,
+            response=response,
+            rt=rt,
         )
         # no --block: rows are already in trial order (and see the padding note below)
         table = load_trials(str(folder / pattern), columns)
@@ -117,7 +139,10 @@ def test_crossley_unlearning_4cat_padding_rows():
     folder = DATASETS / "crossley_unlearning_4cat" / "nc_63_data_new_batch"
     columns = mapping(
         ["--features", "2,3", "--category", "4", "--response", "5", "--where", "`2` > 1"],
-        features="2,3", category="4", response="5", where="`2` > 1",
+        features="2,3",
+        category="4",
+        response="5",
+        where="`2` > 1",
     )
     table = load_trials(folder, columns)
     assert table.dropped["where"] == 600
@@ -127,7 +152,10 @@ def test_crossley_unlearning_4cat_padding_rows():
 def test_ashby_rbii_switchvi():
     columns = mapping(
         ["--category", "1", "--features", "2,3", "--response", "5", "--rt", "6"],
-        category=1, features=(2, 3), response=5, rt=6,
+        category=1,
+        features=(2, 3),
+        response=5,
+        rt=6,
     )
     table = load_trials(DATASETS / "ashby_rbii_switchvi" / "data" / "all_data", columns)
     # SCHEMA.md line 7: 228 participants, 560 trials each, no missing/invalid responses
@@ -138,18 +166,23 @@ def test_ashby_rbii_switchvi():
     assert "ii2sub1" in table.learners
 
 
-@pytest.mark.parametrize("pattern, response, features, learners, trials, learning", [
-    # SCHEMA.md line 7-8: 304 participants, 354 trials (270 training + 84 test)
-    ("mc_2024/dot_*.txt.gz", "8", "11-28", 304, 354, 270),
-    # SCHEMA.md line 18-19: 89 participants, 288 trials (225 training + 63 transfer)
-    ("lmc_2022/Exp2_Classification/Data/*.txt.gz", "7", "10-27", 89, 288, 225),
-])
+@pytest.mark.parametrize(
+    "pattern, response, features, learners, trials, learning",
+    [
+        # SCHEMA.md line 7-8: 304 participants, 354 trials (270 training + 84 test)
+        ("mc_2024/dot_*.txt.gz", "8", "11-28", 304, 354, 270),
+        # SCHEMA.md line 18-19: 89 participants, 288 trials (225 training + 63 transfer)
+        ("lmc_2022/Exp2_Classification/Data/*.txt.gz", "7", "10-27", 89, 288, 225),
+    ],
+)
 def test_hu_nosofsky_dots(pattern, response, features, learners, trials, learning):
     # Block numbers restart in the test phase, so trial order is row order (no --block).
     columns = mapping(
-        ["--phase-column", "1", "--category", "5", "--response", response, "--features",
-         features],
-        phase_column="1", category="5", response=response, features=features,
+        ["--phase-column", "1", "--category", "5", "--response", response, "--features", features],
+        phase_column="1",
+        category="5",
+        response=response,
+        features=features,
     )
     table = load_trials(str(DATASETS / "hu_nosofsky_dots" / "data" / pattern), columns)
     assert table.n_learners == learners
@@ -162,10 +195,26 @@ def test_hu_nosofsky_dots(pattern, response, features, learners, trials, learnin
 def test_sixproblems_nosof94tld():
     # SCHEMA.md line 9-11: rows with NA resp are padded post-criterion trials; drop them
     columns = mapping(
-        ["--learner", "subj", "--category", "cat", "--response", "resp", "--binary-code",
-         "logstim", "--where", "resp.notna()", "--condition", "type"],
-        learner="subj", category="cat", response="resp", binary_code="logstim",
-        where="resp.notna()", condition="type",
+        [
+            "--learner",
+            "subj",
+            "--category",
+            "cat",
+            "--response",
+            "resp",
+            "--binary-code",
+            "logstim",
+            "--where",
+            "resp.notna()",
+            "--condition",
+            "type",
+        ],
+        learner="subj",
+        category="cat",
+        response="resp",
+        binary_code="logstim",
+        where="resp.notna()",
+        condition="type",
     )
     table = load_trials(DATASETS / "sixproblems" / "data" / "nosof94tld.rda.gz", columns)
     # SCHEMA.md line 8: 240 subj values; line 11: 32-400 real trials each, 67,960 padded
@@ -181,11 +230,29 @@ def test_sixproblems_nosof94tld():
 def test_sixproblems_lewan11tld():
     # SCHEMA.md line 24-26: padded trials have RT = NA; a learner is subj x session x phase
     columns = mapping(
-        ["--participant", "subj", "--learner", "subj,session,phase", "--category", "logcat",
-         "--response", "resp", "--binary-code", "logstim", "--rt", "RT", "--where",
-         "RT.notna()"],
-        participant="subj", learner="subj,session,phase", category="logcat", response="resp",
-        binary_code="logstim", rt="RT", where="RT.notna()",
+        [
+            "--participant",
+            "subj",
+            "--learner",
+            "subj,session,phase",
+            "--category",
+            "logcat",
+            "--response",
+            "resp",
+            "--binary-code",
+            "logstim",
+            "--rt",
+            "RT",
+            "--where",
+            "RT.notna()",
+        ],
+        participant="subj",
+        learner="subj,session,phase",
+        category="logcat",
+        response="resp",
+        binary_code="logstim",
+        rt="RT",
+        where="RT.notna()",
     )
     table = load_trials(DATASETS / "sixproblems" / "data" / "lewan11tld.rda.gz", columns)
     # SCHEMA.md line 24: 113 participants x 6 problems; line 25: 51,504 padded rows
@@ -204,10 +271,26 @@ def test_sixproblems_rehder05tld():
     # SCHEMA.md line 36-39: the response is `value` on rows with DV == "resp_key".  Its keys
     # are counterbalanced (respCB), so `correct` would not name a category label: ignore it.
     columns = mapping(
-        ["--participant", "s", "--category", "logcat", "--response", "value",
-         "--binary-code", "logstim", "--where", "DV == 'resp_key'", "--correct", "none"],
-        participant="s", category="logcat", response="value", binary_code="logstim",
-        where="DV == 'resp_key'", correct="none",
+        [
+            "--participant",
+            "s",
+            "--category",
+            "logcat",
+            "--response",
+            "value",
+            "--binary-code",
+            "logstim",
+            "--where",
+            "DV == 'resp_key'",
+            "--correct",
+            "none",
+        ],
+        participant="s",
+        category="logcat",
+        response="value",
+        binary_code="logstim",
+        where="DV == 'resp_key'",
+        correct="none",
     )
     table = load_trials(DATASETS / "sixproblems" / "data" / "rehder05tld.rda.gz", columns)
     # SCHEMA.md line 35-36: 72 participants, 8,880 trials, 34 with NA value

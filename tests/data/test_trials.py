@@ -31,15 +31,24 @@ def test_standard_file_loads(standard_csv, standard_frame):
 
 
 def test_user_names_are_mapped(write_file, standard_frame):
-    renamed = standard_frame.rename(columns={"participant": "subject", "category": "cat",
-                                             "response": "resp", "x1": "x", "x2": "y"})
+    renamed = standard_frame.rename(
+        columns={
+            "participant": "subject",
+            "category": "cat",
+            "response": "resp",
+            "x1": "x",
+            "x2": "y",
+        }
+    )
     path = csv(write_file, "t.csv", renamed)
-    table = load_trials(path, ColumnMap(participant="subject", category="cat", response="resp",
-                                        features="x,y"))
+    table = load_trials(
+        path, ColumnMap(participant="subject", category="cat", response="resp", features="x,y")
+    )
     assert table.features == ["x", "y"] and table.n_trials == len(standard_frame)
     # x, y are also found by default
-    assert load_trials(path, ColumnMap(participant="subject", category="cat",
-                                       response="resp")).features == ["x", "y"]
+    assert load_trials(
+        path, ColumnMap(participant="subject", category="cat", response="resp")
+    ).features == ["x", "y"]
 
 
 def test_integer_labels_stay_python_ints(write_file, make_frame):
@@ -71,9 +80,11 @@ def test_row_order_without_trial_column(write_file):
 
 def test_order_is_block_then_trial_then_row(write_file):
     # trial numbers restart in each block; rows are shuffled in the file
-    text = ("participant,block,trial,x1,category,response\n"
-            "1,2,1,21,A,A\n1,1,2,12,B,B\n1,2,2,22,B,B\n1,1,1,11,A,A\n"
-            "2,1,1,11,A,B\n2,1,2,12,B,B\n")
+    text = (
+        "participant,block,trial,x1,category,response\n"
+        "1,2,1,21,A,A\n1,1,2,12,B,B\n1,2,2,22,B,B\n1,1,1,11,A,A\n"
+        "2,1,1,11,A,B\n2,1,2,12,B,B\n"
+    )
     table = load_trials(write_file("t.csv", text), ColumnMap())
     f = table.frame
     assert f["x1"].tolist() == [11, 12, 21, 22, 11, 12]
@@ -84,25 +95,28 @@ def test_order_is_block_then_trial_then_row(write_file):
 
 
 def test_learner_key_of_several_columns(write_file):
-    text = ("subj,prob,trial,x1,cat,resp\n"
-            "7,1,1,0.1,A,A\n7,1,2,0.2,B,A\n7,2,1,0.3,A,B\n7,2,2,0.4,B,B\n")
+    text = (
+        "subj,prob,trial,x1,cat,resp\n7,1,1,0.1,A,A\n7,1,2,0.2,B,A\n7,2,1,0.3,A,B\n7,2,2,0.4,B,B\n"
+    )
     columns = ColumnMap(participant="subj", learner="subj,prob", category="cat", response="resp")
     table = load_trials(write_file("t.csv", text), columns)
     assert table.learners == ["7:1", "7:2"]
     assert set(table.frame["participant"]) == {"7"}
     # without the participant among the key, it is put in front
-    table = load_trials(write_file("t.csv", text), ColumnMap(
-        participant="subj", learner="prob", category="cat", response="resp"))
+    table = load_trials(
+        write_file("t.csv", text),
+        ColumnMap(participant="subj", learner="prob", category="cat", response="resp"),
+    )
     assert table.learners == ["7:1", "7:2"]
     # the first learner column is the participant when none is named
-    table = load_trials(write_file("t.csv", text), ColumnMap(
-        learner="subj,prob", category="cat", response="resp"))
+    table = load_trials(
+        write_file("t.csv", text), ColumnMap(learner="subj,prob", category="cat", response="resp")
+    )
     assert table.frame["participant"].unique().tolist() == ["7"]
 
 
 def test_recode_response_and_category(write_file):
-    text = ("participant,x1,category,response\n"
-            "1,0.1,1,100\n1,0.2,2,107\n1,0.3,1,\n1,0.4,2,999\n")
+    text = "participant,x1,category,response\n1,0.1,1,100\n1,0.2,2,107\n1,0.3,1,\n1,0.4,2,999\n"
     columns = ColumnMap(recode_category="1=A,2=B", recode_response="100=A,107=B,999=")
     table = load_trials(write_file("t.csv", text), columns)
     assert table.categories == ["A", "B"]
@@ -119,8 +133,10 @@ def test_missing_response_is_kept(write_file):
 
 
 def test_drop_invalid_responses_is_counted(write_file):
-    text = ("participant,x1,category,response\n"
-            "1,0.1,A,A\n1,0.2,B,100\n1,0.3,B,B\n1,0.4,B,97\n1,0.5,A,100\n")
+    text = (
+        "participant,x1,category,response\n"
+        "1,0.1,A,A\n1,0.2,B,100\n1,0.3,B,B\n1,0.4,B,97\n1,0.5,A,100\n"
+    )
     table = load_trials(write_file("t.csv", text), ColumnMap(drop_invalid_responses=True))
     assert table.n_trials == 2
     assert table.dropped == {"invalid_responses": 3}
@@ -130,7 +146,8 @@ def test_drop_invalid_responses_is_counted(write_file):
 
 def test_trials_filter_counts_positions_after_where(write_file):
     text = "participant,trial,x1,category,response,kind\n" + "".join(
-        f"1,{t},{t},{'AB'[t % 2]},A,{'pad' if t in (2, 3) else 'real'}\n" for t in range(1, 9))
+        f"1,{t},{t},{'AB'[t % 2]},A,{'pad' if t in (2, 3) else 'real'}\n" for t in range(1, 9)
+    )
     columns = ColumnMap(where="kind == 'real'", trials="2-3")
     table = load_trials(write_file("t.csv", text), columns)
     # real trials are 1,4,5,6,7,8: positions 2-3 are trials 4 and 5
@@ -142,15 +159,19 @@ def test_trials_filter_counts_positions_after_where(write_file):
 
 def test_trials_filter_comes_before_dropping_responses(write_file):
     text = "participant,x1,category,response\n" + "".join(
-        f"1,{t},{'AB'[t % 2]},{'X' if t == 1 else 'A'}\n" for t in range(1, 7))
-    table = load_trials(write_file("t.csv", text),
-                        ColumnMap(trials="1-3", drop_invalid_responses=True))
+        f"1,{t},{'AB'[t % 2]},{'X' if t == 1 else 'A'}\n" for t in range(1, 7)
+    )
+    table = load_trials(
+        write_file("t.csv", text), ColumnMap(trials="1-3", drop_invalid_responses=True)
+    )
     assert table.frame["x1"].tolist() == [2, 3]
 
 
 def test_phase_filter(write_file):
-    text = ("participant,x1,category,response,stage\n"
-            "1,1,A,A,learn\n1,2,B,B,learn\n1,3,A,B,test\n1,4,B,B,transfer\n")
+    text = (
+        "participant,x1,category,response,stage\n"
+        "1,1,A,A,learn\n1,2,B,B,learn\n1,3,A,B,test\n1,4,B,B,transfer\n"
+    )
     path = write_file("t.csv", text)
     table = load_trials(path, ColumnMap(phase_column="stage", phase="learn"))
     assert table.frame["x1"].tolist() == [1, 2] and table.frame["phase"].tolist() == ["learn"] * 2
@@ -162,19 +183,24 @@ def test_phase_filter(write_file):
 
 def test_numeric_phase_matches_text_value(write_file):
     text = "1 0.5 1 1\n1 0.7 2 2\n2 0.1 1 2\n2 0.2 2 2\n"
-    table = load_trials(write_file("s1.txt", text),
-                        ColumnMap(phase_column=1, phase="1", features="2", category=3, response=4))
+    table = load_trials(
+        write_file("s1.txt", text),
+        ColumnMap(phase_column=1, phase="1", features="2", category=3, response=4),
+    )
     assert table.n_trials == 2
 
 
 def test_where_on_original_names_and_positions(write_file):
     text = "subj,DV,value,cat,x1\n1,resp_key,1,1,0.5\n1,rt,900,1,0.5\n1,resp_key,0,0,0.2\n"
-    table = load_trials(write_file("t.csv", text), ColumnMap(
-        participant="subj", response="value", category="cat", where="DV == 'resp_key'"))
+    table = load_trials(
+        write_file("t.csv", text),
+        ColumnMap(participant="subj", response="value", category="cat", where="DV == 'resp_key'"),
+    )
     assert table.frame["response"].tolist() == [1, 0]
     headerless = write_file("h.txt", "1 0.5 1 1\n1 0.7 0 0\n1 0.2 0 9\n")
-    table = load_trials(headerless, ColumnMap(features="2", category=3, response=4,
-                                              where="`4` != 9"))
+    table = load_trials(
+        headerless, ColumnMap(features="2", category=3, response=4, where="`4` != 9")
+    )
     assert table.n_trials == 2
 
 
@@ -193,8 +219,7 @@ def test_binary_code_from_bit_strings_and_integers(write_file):
 
 
 def test_feedback_column_and_no_feedback_trials(write_file):
-    text = ("participant,x1,category,response,fb\n"
-            "1,1,A,A,A\n1,2,B,B,A\n1,3,A,B,\n1,4,B,B,0\n")
+    text = "participant,x1,category,response,fb\n1,1,A,A,A\n1,2,B,B,A\n1,3,A,B,\n1,4,B,B,0\n"
     table = load_trials(write_file("t.csv", text), ColumnMap(feedback="fb"))
     assert table.frame["feedback"].tolist() == ["A", "A", None, None]
     assert table.to_batch().feedback[0].tolist() == [0, 0, -1, -1]
@@ -206,21 +231,29 @@ def test_zero_feedback_is_a_label_when_zero_is_a_category(write_file):
     assert table.frame["feedback"].tolist() == [0, 0, None]
 
 
-@pytest.mark.parametrize("word_right, word_wrong", [
-    ("1", "0"), ("TRUE", "false"), ("Correct", "Incorrect"), ("yes", "No"), ("correct", "wrong"),
-])
+@pytest.mark.parametrize(
+    "word_right, word_wrong",
+    [
+        ("1", "0"),
+        ("TRUE", "false"),
+        ("Correct", "Incorrect"),
+        ("yes", "No"),
+        ("correct", "wrong"),
+    ],
+)
 def test_correct_with_two_categories_names_a_label(write_file, word_right, word_wrong):
-    text = ("participant,x1,category,response,fb\n"
-            f"1,1,A,A,{word_right}\n1,2,B,A,{word_wrong}\n1,3,A,B,{word_right}\n"
-            f"1,4,B,,{word_right}\n1,5,A,A,\n")
+    text = (
+        "participant,x1,category,response,fb\n"
+        f"1,1,A,A,{word_right}\n1,2,B,A,{word_wrong}\n1,3,A,B,{word_right}\n"
+        f"1,4,B,,{word_right}\n1,5,A,A,\n"
+    )
     table = load_trials(write_file("t.csv", text), ColumnMap(correct="fb"))
     # right: the response; wrong: the other category; no response or no value: no label
     assert table.frame["feedback"].tolist() == ["A", "B", "B", None, None]
 
 
 def test_incorrect_with_more_categories_names_no_label(write_file):
-    text = ("participant,x1,category,response,correct\n"
-            "1,1,1,1,1\n1,2,2,3,0\n1,3,3,3,1\n")
+    text = "participant,x1,category,response,correct\n1,1,1,1,1\n1,2,2,3,0\n1,3,3,3,1\n"
     table = load_trials(write_file("t.csv", text), ColumnMap())
     assert table.frame["feedback"].tolist() == [1, None, 3]
 
@@ -261,8 +294,10 @@ def test_batch_values_go_back_to_their_table_rows(write_file, make_frame):
 
 
 def test_summary(write_file):
-    text = "participant,x1,category,response,condition\n" \
-           "1,1,A,A,c1\n1,2,B,A,c1\n1,3,A,,c1\n2,1,A,A,c2\n2,2,B,B,c2\n"
+    text = (
+        "participant,x1,category,response,condition\n"
+        "1,1,A,A,c1\n1,2,B,A,c1\n1,3,A,,c1\n2,1,A,A,c2\n2,2,B,B,c2\n"
+    )
     summary = load_trials(write_file("t.csv", text), ColumnMap()).summary()
     assert summary["learner"].tolist() == ["1", "2"]
     assert summary["trials"].tolist() == [3, 2]
@@ -272,18 +307,31 @@ def test_summary(write_file):
 
 
 def test_to_csv_round_trip(write_file, tmp_path):
-    text = ("subj,prob,blk,t,x,y,cat,resp,fb,rt,cond\n"
-            "7,1,1,1,0.1,1e-17,1,1,1,512.5,a\n7,1,1,2,0.2,3.3,2,1,0,400,a\n"
-            "7,2,1,1,0.3,0.1,1,2,2,,a\n7,2,2,1,0.4,2.2,2,,2,300,a\n"
-            "8,1,1,1,0.123456789012345678,1,2,2,1,1,b\n8,1,1,2,0.5,5,1,1,1,2,b\n")
-    columns = ColumnMap(participant="subj", learner="subj,prob", block="blk", trial="t",
-                        category="cat", response="resp", feedback="fb", condition="cond")
+    text = (
+        "subj,prob,blk,t,x,y,cat,resp,fb,rt,cond\n"
+        "7,1,1,1,0.1,1e-17,1,1,1,512.5,a\n7,1,1,2,0.2,3.3,2,1,0,400,a\n"
+        "7,2,1,1,0.3,0.1,1,2,2,,a\n7,2,2,1,0.4,2.2,2,,2,300,a\n"
+        "8,1,1,1,0.123456789012345678,1,2,2,1,1,b\n8,1,1,2,0.5,5,1,1,1,2,b\n"
+    )
+    columns = ColumnMap(
+        participant="subj",
+        learner="subj,prob",
+        block="blk",
+        trial="t",
+        category="cat",
+        response="resp",
+        feedback="fb",
+        condition="cond",
+    )
     table = load_trials(write_file("t.csv", text), columns)
     for name in ("out.csv", "out.csv.gz"):
         path = table.to_csv(tmp_path / name)
         again = load_trials(path, ColumnMap())
-        keep = [c for c in table.frame.columns if c not in
-                ("trial_original", "source_file", "source_row")]
+        keep = [
+            c
+            for c in table.frame.columns
+            if c not in ("trial_original", "source_file", "source_row")
+        ]
         pd.testing.assert_frame_equal(again.frame[keep], table.frame[keep])
         assert again.features == table.features and again.categories == table.categories
         assert again.learners == table.learners
@@ -291,8 +339,14 @@ def test_to_csv_round_trip(write_file, tmp_path):
 
 
 def test_to_csv_round_trip_of_binary_features(tmp_path):
-    frame = pd.DataFrame({"participant": [1, 1, 1], "stim": ["01", "10", "11"],
-                          "category": [0, 1, 1], "response": [0, 0, 1]})
+    frame = pd.DataFrame(
+        {
+            "participant": [1, 1, 1],
+            "stim": ["01", "10", "11"],
+            "category": [0, 1, 1],
+            "response": [0, 0, 1],
+        }
+    )
     table = TrialTable.from_frame(frame, columns=ColumnMap(binary_code="stim"))
     again = load_trials(table.to_csv(tmp_path / "out.csv"), ColumnMap())
     assert again.features == ["stim_1", "stim_2"]
@@ -302,8 +356,11 @@ def test_to_csv_round_trip_of_binary_features(tmp_path):
 def test_from_frame_validates_in_memory_tables(standard_frame):
     table = TrialTable.from_frame(standard_frame, ["x1", "x2"])
     assert table.n_trials == len(standard_frame) and table.source == "<memory>"
-    assert TrialTable.from_frame(table.frame, table.features).frame["learner"].equals(
-        table.frame["learner"])
+    assert (
+        TrialTable.from_frame(table.frame, table.features)
+        .frame["learner"]
+        .equals(table.frame["learner"])
+    )
     design = standard_frame.drop(columns="response")
     assert TrialTable.from_frame(design, ["x1", "x2"]).frame["response"].isna().all()
     bad = standard_frame.copy()
@@ -331,8 +388,7 @@ def test_three_hundred_files_load_quickly(tmp_path, make_frame):
     frame["rt"] = rng.gamma(2, 0.5, len(frame))
     frame = frame[["participant", "trial", "x1", "x2", "category", "response", "rt"]]
     for p, part in frame.groupby("participant"):
-        text = part.drop(columns="participant").round(4).to_csv(sep=" ", index=False,
-                                                                header=False)
+        text = part.drop(columns="participant").round(4).to_csv(sep=" ", index=False, header=False)
         (tmp_path / f"sub{p}.dat").write_text(text)
     columns = ColumnMap(trial=1, features="2,3", category=4, response=5, rt=6)
     start = time.perf_counter()
@@ -353,7 +409,8 @@ def test_binary_code_over_several_files(write_file):
     with pytest.raises(DataError) as exc:
         load_trials(bits.parent, ColumnMap(binary_code="stim"))
     assert "p3.csv, row 1, column stim: values to binary-code are 2-digit bit strings" in str(
-        exc.value)
+        exc.value
+    )
 
 
 def test_binary_code_without_header(write_file):
@@ -371,8 +428,10 @@ def test_where_sees_natural_types_of_a_binary_coded_column(write_file):
 
 
 def test_from_frame_of_a_loaded_table_is_the_same_table(write_file):
-    text = ("participant,block,trial,x,y,category,response,phase,condition\n"
-            "1,1,1,0.5,1,A,A,learn,c\n1,1,2,0.1,2,B,,learn,c\n1,2,1,0.2,3,A,B,test,c\n")
+    text = (
+        "participant,block,trial,x,y,category,response,phase,condition\n"
+        "1,1,1,0.5,1,A,A,learn,c\n1,1,2,0.1,2,B,,learn,c\n1,2,1,0.2,3,A,B,test,c\n"
+    )
     table = load_trials(write_file("t.csv", text), ColumnMap())
     again = TrialTable.from_frame(table.frame, table.features)
     keep = [c for c in table.frame.columns if c not in ("trial_original", "source_file")]

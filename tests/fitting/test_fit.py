@@ -43,8 +43,16 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
     for name in ("lr_mu", "lr_cov", "lr_w", "temperature", "lapse"):
         assert name in frame and f"se_{name}" in frame
     assert frame["se_lapse"].isna().all()  # fixed parameters have no standard error
-    assert list(frame.columns[-8:]) == ["nll", "aic", "bic", "n_params", "n_trials",
-                                         "converged", "at_bound", "hessian_pd"]
+    assert list(frame.columns[-8:]) == [
+        "nll",
+        "aic",
+        "bic",
+        "n_params",
+        "n_trials",
+        "converged",
+        "at_bound",
+        "hessian_pd",
+    ]
     assert (frame["n_params"] == 4).all() and (frame["n_trials"] == 300).all()
     assert np.allclose(frame["aic"], 2 * frame["nll"] + 8)
     assert np.allclose(frame["bic"], 2 * frame["nll"] + 4 * np.log(300))
@@ -72,8 +80,13 @@ def test_same_seed_same_numbers(simulated, fitted):
 def test_parameters_pressed_against_a_narrow_box_are_flagged(simulated):
     model, batch, true = simulated
     lo = float(np.max(true["lr_w"])) * 5
-    f = fit(batch.select(range(3)), [model], starts=2, bounds={"lr_w": (lo, lo * 1.5)},
-            fix={"temperature": float(np.min(true["temperature"]))}).fits[0]
+    f = fit(
+        batch.select(range(3)),
+        [model],
+        starts=2,
+        bounds={"lr_w": (lo, lo * 1.5)},
+        fix={"temperature": float(np.min(true["temperature"]))},
+    ).fits[0]
     u = (np.log10(f.values["lr_w"]) - np.log10(lo)) / np.log10(1.5)
     edge = (u < 1e-3) | (u > 1 - 1e-3)
     assert edge.any(), "a box far above the true rates should press some fits to its edge"
@@ -92,10 +105,17 @@ def test_gradient_refinement_descends_from_the_search_starts(simulated):
     time is measured by benchmarks/refinement.py, not asserted here)."""
     model, batch, _ = simulated
     sub = batch.select(range(2))
-    gd = fit(sub, [model], starts=2, seed=1, refine="gradient",
-             refine_options={"iterations": 30, "learning_rate": 0.1}).fits[0]
-    search_only = fit(sub, [model], starts=2, seed=1, refine="gradient",
-                      refine_options={"iterations": 1}).fits[0]
+    gd = fit(
+        sub,
+        [model],
+        starts=2,
+        seed=1,
+        refine="gradient",
+        refine_options={"iterations": 30, "learning_rate": 0.1},
+    ).fits[0]
+    search_only = fit(
+        sub, [model], starts=2, seed=1, refine="gradient", refine_options={"iterations": 1}
+    ).fits[0]
     assert np.all(gd.nll <= search_only.nll) and np.any(gd.nll < search_only.nll - 0.1)
 
 
@@ -107,7 +127,13 @@ def test_parameter_recovery_small_study():
     assert (summary["share_within_1"] >= 0.9).all()
     assert (summary["r"] > 0.6).all(), summary
     assert (summary["bias"].abs() < 0.25).all()
-    assert set(study.recovery.columns) >= {"participant", "parameter", "true", "recovered",
-                                           "true_scale", "recovered_scale"}
+    assert set(study.recovery.columns) >= {
+        "participant",
+        "parameter",
+        "true",
+        "recovered",
+        "true_scale",
+        "recovered_scale",
+    }
     corr = study.correlations.set_index("parameter")
     assert np.allclose(np.diag(corr.to_numpy()), 1.0)

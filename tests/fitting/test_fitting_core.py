@@ -19,8 +19,9 @@ from catmodel.models.rollout import rollout_logits
 
 def test_parameter_maps_round_trip_and_respect_overrides():
     model = Gaussian()
-    pset = ParameterSet.for_model(model, 2, 2, fix={"lr_cov": 0.05},
-                                  bounds={"lr_w": (0.1, 5.0)}, free=["lapse"])
+    pset = ParameterSet.for_model(
+        model, 2, 2, fix={"lr_cov": 0.05}, bounds={"lr_w": (0.1, 5.0)}, free=["lapse"]
+    )
     assert pset.free_names == ["lr_mu", "lr_w", "temperature", "lapse"]
     assert pset.fixed == {"lr_cov": 0.05}
     assert pset["lr_w"].lower == 0.1 and pset["lr_w"].upper == 5.0
@@ -33,15 +34,20 @@ def test_parameter_maps_round_trip_and_respect_overrides():
     assert np.allclose(nat["lr_cov"], 0.05)
     assert np.allclose(np.log10(nat["lr_mu"]), scale[:, 0])
     assert np.allclose(pset.natural_to_scale(nat), scale)
-    assert pset.at_bound(np.array([lo[0], (lo[1] + hi[1]) / 2, hi[2], (lo[3] + hi[3]) / 2])) == \
-        ["lr_mu", "temperature"]
+    assert pset.at_bound(np.array([lo[0], (lo[1] + hi[1]) / 2, hi[2], (lo[3] + hi[3]) / 2])) == [
+        "lr_mu",
+        "temperature",
+    ]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"fix": {"nope": 1.0}}, "no parameter 'nope'"),
-    ({"fix": {"lapse": 0.1}, "free": ["lapse"]}, "both fixed and freed"),
-    ({"bounds": {"lr_w": (2.0, 1.0)}}, "must be below"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"fix": {"nope": 1.0}}, "no parameter 'nope'"),
+        ({"fix": {"lapse": 0.1}, "free": ["lapse"]}, "both fixed and freed"),
+        ({"bounds": {"lr_w": (2.0, 1.0)}}, "must be below"),
+    ],
+)
 def test_parameter_overrides_fail_with_clear_messages(kwargs, message):
     with pytest.raises(SettingsError, match=message):
         ParameterSet.for_model(Gaussian(), 2, 2, **kwargs)
@@ -59,8 +65,7 @@ def test_choice_kernel_equals_the_torch_choice_rule():
     tau = torch.tensor([0.1, 0.3, 1.0, 3.0, 10.0, 0.5], dtype=torch.float64)
     lapse = torch.tensor([0.0, 0.01, 0.1, 0.02, 0.3, 0.0], dtype=torch.float64)
     ref = -response_log_likelihood(logits, resp, tau, lapse)
-    mine = choice_nll(logits.numpy(), resp.numpy(), np.arange(6), (1 / tau).numpy(),
-                      lapse.numpy())
+    mine = choice_nll(logits.numpy(), resp.numpy(), np.arange(6), (1 / tau).numpy(), lapse.numpy())
     assert np.allclose(mine, ref.numpy(), rtol=1e-12)
 
 
@@ -68,15 +73,32 @@ def test_temperature_profile_finds_the_minimum_over_a_fine_grid():
     logits, resp = _logits(seed=3)
     lapse = np.full(6, 0.01)
     lo, hi = -np.log(10.0), -np.log(1e-3)
-    nll, log_beta = profile_temperature(logits.numpy(), resp.numpy(), np.arange(6), lapse,
-                                        lo, hi, np.zeros(6), 1e-9, 60)
+    nll, log_beta = profile_temperature(
+        logits.numpy(), resp.numpy(), np.arange(6), lapse, lo, hi, np.zeros(6), 1e-9, 60
+    )
     grid = np.linspace(lo, hi, 4001)
     for i in range(6):
-        values = choice_nll(np.repeat(logits.numpy()[i:i + 1], len(grid), 0), resp.numpy(),
-                            np.full(len(grid), i), np.exp(grid), np.full(len(grid), 0.01))
+        values = choice_nll(
+            np.repeat(logits.numpy()[i : i + 1], len(grid), 0),
+            resp.numpy(),
+            np.full(len(grid), i),
+            np.exp(grid),
+            np.full(len(grid), 0.01),
+        )
         assert nll[i] <= values.min() + 1e-7
-        assert abs(nll[i] - choice_nll(logits.numpy()[i:i + 1], resp.numpy(), np.array([i]),
-                                       np.exp(log_beta[i:i + 1]), lapse[:1])[0]) < 1e-9
+        assert (
+            abs(
+                nll[i]
+                - choice_nll(
+                    logits.numpy()[i : i + 1],
+                    resp.numpy(),
+                    np.array([i]),
+                    np.exp(log_beta[i : i + 1]),
+                    lapse[:1],
+                )[0]
+            )
+            < 1e-9
+        )
 
 
 def test_batched_nelder_mead_matches_scipy_on_rosenbrock_and_quadratics():
@@ -92,8 +114,12 @@ def test_batched_nelder_mead_matches_scipy_on_rosenbrock_and_quadratics():
     x0 = np.array([[-1.2, 1.0, 0.5], [0.0, 0.0, 0.0], [3.0, -1.0, 2.0]])
     res = batched_nelder_mead(fun, x0, fatol=1e-10, xatol=1e-8, max_iter=5000)
     assert res.converged.all()
-    ref = minimize(lambda v: rosen(v[None])[0], x0[0], method="Nelder-Mead",
-                   options={"fatol": 1e-10, "xatol": 1e-8, "maxiter": 5000, "adaptive": True})
+    ref = minimize(
+        lambda v: rosen(v[None])[0],
+        x0[0],
+        method="Nelder-Mead",
+        options={"fatol": 1e-10, "xatol": 1e-8, "maxiter": 5000, "adaptive": True},
+    )
     assert np.allclose(res.x[0], ref.x, atol=1e-5)
     assert np.allclose(res.x[1:], centres[1:], atol=1e-6)
     assert np.allclose(res.aux[:, 0], res.x[:, 0])
@@ -103,11 +129,14 @@ def test_trajectory_gradients_match_finite_differences(small_batch):
     """d NLL / d parameters through every learning step equals central differences."""
     model = Gaussian(momentum=0.3, units_per_category=2)
     idx = torch.arange(3)
-    base = {"lr_mu": [0.02, 0.05, 0.01], "lr_cov": [0.1, 0.3, 0.05],
-            "lr_w": [1.0, 2.0, 0.5], "temperature": [0.3, 0.2, 0.5],
-            "lapse": [0.01, 0.02, 0.05]}
-    values = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-              for k, v in base.items()}
+    base = {
+        "lr_mu": [0.02, 0.05, 0.01],
+        "lr_cov": [0.1, 0.3, 0.05],
+        "lr_w": [1.0, 2.0, 0.5],
+        "temperature": [0.3, 0.2, 0.5],
+        "lapse": [0.01, 0.02, 0.05],
+    }
+    values = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in base.items()}
     nll = torch_nll(model, small_batch, idx, values)
     grads = torch.autograd.grad(nll.sum(), list(values.values()))
     for (name, v), g in zip(values.items(), grads, strict=True):
@@ -117,8 +146,10 @@ def test_trajectory_gradients_match_finite_differences(small_batch):
             down = {k: t.detach().clone() for k, t in values.items()}
             up[name][i] += h
             down[name][i] -= h
-            fd = (torch_nll(model, small_batch, idx, up)[i]
-                  - torch_nll(model, small_batch, idx, down)[i]) / (2 * h)
+            fd = (
+                torch_nll(model, small_batch, idx, up)[i]
+                - torch_nll(model, small_batch, idx, down)[i]
+            ) / (2 * h)
             assert g[i].item() == pytest.approx(fd.item(), rel=1e-5, abs=1e-7), name
         assert torch.isfinite(v).all()
 
@@ -135,9 +166,10 @@ def test_objective_profiles_temperature_exactly(small_batch):
     # the profiled temperature beats any other on a grid
     grid = np.linspace(*pset["temperature"].scale_bounds, 200)
     for i in range(3):
-        pts = np.repeat(full[i:i + 1], len(grid), 0)
+        pts = np.repeat(full[i : i + 1], len(grid), 0)
         pts[:, 3] = grid
         assert nll[i] <= obj.nll_at(np.full(len(grid), i), pts).min() + 1e-7
-    logits = rollout_logits(model, small_batch, torch.arange(3),
-                            {k: v for k, v in pset.scale_to_natural(full).items()})
+    logits = rollout_logits(
+        model, small_batch, torch.arange(3), {k: v for k, v in pset.scale_to_natural(full).items()}
+    )
     assert logits.shape == (3, small_batch.max_trials, 2)

@@ -41,14 +41,16 @@ def random_frame(
         feedback[no_feedback] = None
         response = rng.integers(0, n_categories, n).astype(object)
         response[rng.random(n) < p_no_response] = None
-        frame = pd.DataFrame({
-            "learner": f"L{i}",
-            "participant": f"P{i}",
-            "category": category,
-            "feedback": feedback,
-            "response": response,
-            "block": np.arange(n) // 4 + 1,
-        })
+        frame = pd.DataFrame(
+            {
+                "learner": f"L{i}",
+                "participant": f"P{i}",
+                "category": category,
+                "feedback": feedback,
+                "response": response,
+                "block": np.arange(n) // 4 + 1,
+            }
+        )
         for d in range(n_features):
             frame[f"x{d + 1}"] = x[:, d]
         frames.append(frame)
@@ -65,8 +67,9 @@ def random_batch(**kwargs) -> TrialBatch:
 
 def frame_batch(frame: pd.DataFrame, features: list[str], categories, standardize=True):
     """A batch from a frame with ``learner``, ``participant`` and the given columns."""
-    return batch_from_frame(frame, features, categories=list(categories),
-                            standardization=standardize)
+    return batch_from_frame(
+        frame, features, categories=list(categories), standardization=standardize
+    )
 
 
 @pytest.fixture

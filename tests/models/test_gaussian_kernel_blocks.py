@@ -20,10 +20,18 @@ B = kernel.LANES
 COUNTS = [1, 3, B - 1, B + 1, 2 * B + 5]
 #: (D, K) -> (M, generative, momentum): every shape, and every combination of the settings
 CASES = {
-    (1, 2): (1, 0.0, 0.0), (1, 3): (2, 0.5, 0.5), (1, 4): (1, 0.5, 0.0),
-    (2, 2): (2, 0.0, 0.5), (2, 3): (1, 0.5, 0.5), (2, 4): (2, 0.0, 0.0),
-    (3, 2): (1, 0.5, 0.5), (3, 3): (2, 0.0, 0.0), (3, 4): (1, 0.0, 0.5),
-    (4, 2): (2, 0.5, 0.0), (4, 3): (1, 0.0, 0.5), (4, 4): (2, 0.5, 0.5),
+    (1, 2): (1, 0.0, 0.0),
+    (1, 3): (2, 0.5, 0.5),
+    (1, 4): (1, 0.5, 0.0),
+    (2, 2): (2, 0.0, 0.5),
+    (2, 3): (1, 0.5, 0.5),
+    (2, 4): (2, 0.0, 0.0),
+    (3, 2): (1, 0.5, 0.5),
+    (3, 3): (2, 0.0, 0.0),
+    (3, 4): (1, 0.0, 0.5),
+    (4, 2): (2, 0.5, 0.0),
+    (4, 3): (1, 0.0, 0.5),
+    (4, 4): (2, 0.5, 0.5),
 }
 #: trial counts of the batch rows: learners of a block stop at different trials
 LENGTHS = (17, 30, 4, 23, 1, 11, 29)
@@ -50,13 +58,15 @@ def threads(request):
     numba.set_num_threads(before)
 
 
-@pytest.mark.parametrize(("shape", "settings"), list(CASES.items()),
-                         ids=[f"D{d}K{k}" for d, k in CASES])
+@pytest.mark.parametrize(
+    ("shape", "settings"), list(CASES.items()), ids=[f"D{d}K{k}" for d, k in CASES]
+)
 def test_blocks_match_step_function(shape, settings, threads, make_batch):
     (d, k), (m, generative, momentum) = shape, settings
     model = Gaussian(units_per_category=m, generative=generative, momentum=momentum)
-    batch = make_batch(n_features=d, n_categories=k, lengths=LENGTHS, seed=d * 10 + k,
-                       p_no_feedback=0.2)
+    batch = make_batch(
+        n_features=d, n_categories=k, lengths=LENGTHS, seed=d * 10 + k, p_no_feedback=0.2
+    )
     n = max(COUNTS)
     rows = np.arange(n) % batch.n_learners
     values = _values(n, seed=d * 10 + k)
@@ -65,8 +75,9 @@ def test_blocks_match_step_function(shape, settings, threads, make_batch):
     for count in COUNTS:
         part = {name: v[:count] for name, v in values.items()}
         logits = model.kernel_logits(batch, rows[:count], part)
-        np.testing.assert_allclose(logits, reference[:count], rtol=0, atol=1e-10,
-                                   err_msg=f"{count} learners")
+        np.testing.assert_allclose(
+            logits, reference[:count], rtol=0, atol=1e-10, err_msg=f"{count} learners"
+        )
         assert np.all(logits[padded[:count]] == 0.0)
 
 
@@ -89,12 +100,14 @@ def test_huge_angle_steps_match_the_step_function(make_batch):
     """Steps that turn the rotations by many turns (absurd learning rates) take the kernel's
     general wrapping branch."""
     model = Gaussian(momentum=0.5, generative=1.0)  # weights start at 0: only this term acts
-    batch = make_batch(n_features=3, n_categories=2, lengths=(8, 8, 8), seed=3,
-                       p_no_feedback=0.0)
+    batch = make_batch(n_features=3, n_categories=2, lengths=(8, 8, 8), seed=3, p_no_feedback=0.0)
     n = B + 2  # a block and learners one at a time
     rows = np.arange(n) % batch.n_learners
-    values = {"lr_mu": np.full(n, 1e-3), "lr_cov": np.geomspace(1e2, 1e6, n),
-              "lr_w": np.full(n, 1.0)}
+    values = {
+        "lr_mu": np.full(n, 1e-3),
+        "lr_cov": np.geomspace(1e2, 1e6, n),
+        "lr_w": np.full(n, 1.0),
+    }
     logits = model.kernel_logits(batch, rows, values)
     reference = rollout_logits(model, batch, rows, values, backend="torch").numpy()
     assert np.isfinite(logits).all()

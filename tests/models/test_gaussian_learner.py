@@ -19,8 +19,7 @@ def _random_state(cov, n=4, j=3, d=3):
     g = torch.Generator().manual_seed(1)
     like = torch.zeros(1, dtype=torch.float64)
     state = cov.init((n, j), d, 0.7, like)
-    noisy = tuple(s + 0.3 * torch.randn(s.shape, generator=g, dtype=torch.float64)
-                  for s in state)
+    noisy = tuple(s + 0.3 * torch.randn(s.shape, generator=g, dtype=torch.float64) for s in state)
     if isinstance(cov, FullMatrix):
         a = noisy[0]
         noisy = (a @ a.transpose(-1, -2) + 0.5 * torch.eye(d, dtype=torch.float64),)
@@ -49,8 +48,9 @@ def test_log_density_equals_torch_distribution(cov):
     x = torch.randn((4, 3, 3), dtype=torch.float64)
     log_a, _ = cov.log_density(x, state)
     sigma = cov.matrices(state)
-    ref = torch.distributions.MultivariateNormal(torch.zeros(3, dtype=torch.float64),
-                                                 covariance_matrix=sigma).log_prob(x)
+    ref = torch.distributions.MultivariateNormal(
+        torch.zeros(3, dtype=torch.float64), covariance_matrix=sigma
+    ).log_prob(x)
     assert torch.allclose(log_a, ref, atol=1e-10)
 
 
@@ -59,9 +59,11 @@ def test_learner_step_is_one_sgd_step_on_its_loss(small_batch, generative):
     """The closed-form update equals autograd's gradient of cross-entropy (+ generative)."""
     model = Gaussian(units_per_category=2, generative=generative)
     idx = torch.arange(3)
-    lr = {"lr_mu": torch.full((3,), 0.1, dtype=torch.float64),
-          "lr_cov": torch.full((3,), 0.2, dtype=torch.float64),
-          "lr_w": torch.full((3,), 0.3, dtype=torch.float64)}
+    lr = {
+        "lr_mu": torch.full((3,), 0.1, dtype=torch.float64),
+        "lr_cov": torch.full((3,), 0.2, dtype=torch.float64),
+        "lr_w": torch.full((3,), 0.3, dtype=torch.float64),
+    }
     state = model.init_state(small_batch, idx, lr)
     # walk a few trials so the weights are not zero
     for t in range(5):
@@ -69,15 +71,21 @@ def test_learner_step_is_one_sgd_step_on_its_loss(small_batch, generative):
     mu, w, _, _, _, _, cov, _ = model.split_state(state)
     x, fb = small_batch.x[:, 5], small_batch.feedback[:, 5]
     new, _ = model.step(state, 5, x, fb, lr)
-    params = [mu.clone().requires_grad_(True), w.clone().requires_grad_(True),
-              *(c.clone().requires_grad_(True) for c in cov)]
+    params = [
+        mu.clone().requires_grad_(True),
+        w.clone().requires_grad_(True),
+        *(c.clone().requires_grad_(True) for c in cov),
+    ]
     log_a, _ = model.cov.log_density(x[:, None, :] - params[0], tuple(params[2:]))
     logits = (params[1] * log_a.exp()[:, None, :]).sum(-1)
     loss = torch.nn.functional.cross_entropy(logits, fb, reduction="sum")
     if generative:
         own = model.unit_category(2)[None, :] == fb[:, None]
-        loss = loss - generative * (torch.logsumexp(log_a.masked_fill(~own, -math.inf), -1)
-                                    - math.log(2)).sum()
+        loss = (
+            loss
+            - generative
+            * (torch.logsumexp(log_a.masked_fill(~own, -math.inf), -1) - math.log(2)).sum()
+        )
     grads = torch.autograd.grad(loss, params)
     new_mu, new_w, *_ = model.split_state(new)
     new_cov = model.split_state(new)[6]
@@ -123,8 +131,10 @@ def test_eigenvalues_stay_in_the_band_at_absurd_learning_rates(small_batch):
 def test_original_full_matrix_reports_the_failing_trial_instead_of_crashing(small_batch):
     model = Gaussian(covariance="full", momentum=0.3)
     idx = torch.arange(3)
-    vals = {k: torch.full((3,), v, dtype=torch.float64)
-            for k, v in {"lr_mu": 0.01, "lr_cov": 50.0, "lr_w": 5.0}.items()}
+    vals = {
+        k: torch.full((3,), v, dtype=torch.float64)
+        for k, v in {"lr_mu": 0.01, "lr_cov": 50.0, "lr_w": 5.0}.items()
+    }
     logits, kept = torch_rollout(model, small_batch, idx, vals, keep_states=[45])
     failed_at = model.split_state(kept[45])[4]
     assert (failed_at >= 0).all(), "a huge lr_cov should break the raw matrix"
@@ -146,9 +156,11 @@ def test_start_rule_is_deterministic_distinct_and_ignores_categories(small_batch
 def test_kernel_agrees_with_step_function(small_batch):
     model = Gaussian(units_per_category=2, momentum=0.3, generative=0.5)
     idx = torch.tensor([0, 1, 2, 2])
-    vals = {"lr_mu": torch.tensor([0.01, 0.03, 0.003, 0.05], dtype=torch.float64),
-            "lr_cov": torch.tensor([0.1, 0.3, 0.01, 0.5], dtype=torch.float64),
-            "lr_w": torch.tensor([1.0, 3.0, 0.3, 2.0], dtype=torch.float64)}
+    vals = {
+        "lr_mu": torch.tensor([0.01, 0.03, 0.003, 0.05], dtype=torch.float64),
+        "lr_cov": torch.tensor([0.1, 0.3, 0.01, 0.5], dtype=torch.float64),
+        "lr_w": torch.tensor([1.0, 3.0, 0.3, 2.0], dtype=torch.float64),
+    }
     a = rollout_logits(model, small_batch, idx, vals, backend="kernel")
     b = rollout_logits(model, small_batch, idx, vals, backend="torch")
     assert torch.allclose(a, b, atol=1e-10)

@@ -30,8 +30,10 @@ def test_rollout_on_cuda_matches_cpu(name, small_batch):
 def test_gradients_through_the_trajectory_on_cuda(small_batch):
     model = get_model("gaussian")
     batch = small_batch.to("cuda")
-    values = {p.name: torch.full((3,), p.default, dtype=torch.float64, device="cuda",
-                                 requires_grad=True) for p in model.params(2, 2)}
+    values = {
+        p.name: torch.full((3,), p.default, dtype=torch.float64, device="cuda", requires_grad=True)
+        for p in model.params(2, 2)
+    }
     nll = torch_nll(model, batch, torch.arange(3, device="cuda"), values).sum()
     nll.backward()
     assert all(torch.isfinite(v.grad).all() for v in values.values())

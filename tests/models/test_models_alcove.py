@@ -29,15 +29,15 @@ def _kruschke(xs, fbs, nodes, active_from, c, lr_w, lr_a, k, r=1):
                 if r == 1:
                     dist[j] = sum(alpha[d] * abs(nodes[j, d] - x[d]) for d in range(d_feat))
                 else:
-                    dist[j] = math.sqrt(sum(alpha[d] * (nodes[j, d] - x[d]) ** 2
-                                            for d in range(d_feat)))
+                    dist[j] = math.sqrt(
+                        sum(alpha[d] * (nodes[j, d] - x[d]) ** 2 for d in range(d_feat))
+                    )
                 a[j] = math.exp(-c * dist[j])
         o = w @ a
         outputs.append(o)
         raw = alpha.copy()
         if fb >= 0:
-            teacher = np.array([max(1.0, o[q]) if q == fb else min(-1.0, o[q])
-                                for q in range(k)])
+            teacher = np.array([max(1.0, o[q]) if q == fb else min(-1.0, o[q]) for q in range(k)])
             err = teacher - o
             d_alpha = np.zeros(d_feat)
             for j in range(n_nodes):
@@ -79,8 +79,7 @@ def test_first_trial_by_hand(batch_of):
     frame, features = _frame(xs, [0, 1, 1])
     batch = batch_of(frame, features, [0, 1], standardize=False)
     c, lr_w = 2.0, 0.1
-    values = {"specificity": c, "lr_w": lr_w, "lr_attn": 0.05, "temperature": 1.0,
-              "lapse": 0.0}
+    values = {"specificity": c, "lr_w": lr_w, "lr_attn": 0.05, "temperature": 1.0, "lapse": 0.0}
     logits, states = _run(Alcove(), batch, values, keep=[0])
     np.testing.assert_array_equal(logits[0], [0.0, 0.0])  # weights start at 0
     attention, weights, *_ = states[0]
@@ -95,9 +94,10 @@ def test_first_trial_by_hand(batch_of):
 
 
 @pytest.mark.parametrize("backend", ["kernel", "torch"])
-@pytest.mark.parametrize(("metric", "nodes"), [("city-block", "session"),
-                                               ("euclidean", "session"),
-                                               ("city-block", "seen")])
+@pytest.mark.parametrize(
+    ("metric", "nodes"),
+    [("city-block", "session"), ("euclidean", "session"), ("city-block", "seen")],
+)
 def test_trials_match_kruschkes_equations(batch_of, backend, metric, nodes):
     rng = np.random.default_rng(41)
     xs = rng.integers(0, 3, (12, 3)).astype(float)
@@ -108,14 +108,14 @@ def test_trials_match_kruschkes_equations(batch_of, backend, metric, nodes):
     batch = batch_of(frame, features, [0, 1, 2], standardize=False)
     model = Alcove(metric=metric, nodes=nodes)
     c, lr_w, lr_a = 1.3, 0.2, 0.08
-    values = {"specificity": c, "lr_w": lr_w, "lr_attn": lr_a, "temperature": 1.0,
-              "lapse": 0.0}
+    values = {"specificity": c, "lr_w": lr_w, "lr_attn": lr_a, "temperature": 1.0, "lapse": 0.0}
     node_pos, first, n_nodes = session_nodes(batch)
     h = node_pos[0, : n_nodes[0]]
     active_from = first[0, : n_nodes[0]] if nodes == "seen" else np.zeros(n_nodes[0])
     fbs = batch.feedback[0].numpy()
-    ref, ref_states, _ = _kruschke(xs, fbs, h, active_from, c, lr_w, lr_a, 3,
-                                   1 if metric == "city-block" else 2)
+    ref, ref_states, _ = _kruschke(
+        xs, fbs, h, active_from, c, lr_w, lr_a, 3, 1 if metric == "city-block" else 2
+    )
     logits = rollout_logits(model, batch, [0], values, backend=backend).numpy()[0]
     np.testing.assert_allclose(logits, ref, rtol=0, atol=1e-12)
     assert np.abs(ref[1:]).min() > 0  # learning happened on every trial after the first
@@ -124,8 +124,9 @@ def test_trials_match_kruschkes_equations(batch_of, backend, metric, nodes):
         for t in (1, 11):
             attention, weights, *_ = states[t]
             np.testing.assert_allclose(attention[0].numpy(), ref_states[t][0], atol=1e-12)
-            np.testing.assert_allclose(weights[0, :, : n_nodes[0]].numpy(), ref_states[t][1],
-                                       atol=1e-12)
+            np.testing.assert_allclose(
+                weights[0, :, : n_nodes[0]].numpy(), ref_states[t][1], atol=1e-12
+            )
         assert not np.allclose(ref_states[11][0], ref_states[1][0])  # attention did learn
 
 
@@ -133,8 +134,7 @@ def test_humble_teacher_leaves_outputs_beyond_the_targets_alone(batch_of):
     # one stimulus twice: after trial 1 the outputs are (+2, -2), beyond the targets (+1, -1)
     frame, features = _frame([[0.0], [0.0], [0.0]], [0, 0, 0])
     batch = batch_of(frame, features, [0, 1], standardize=False)
-    values = {"specificity": 1.0, "lr_w": 2.0, "lr_attn": 0.5, "temperature": 1.0,
-              "lapse": 0.0}
+    values = {"specificity": 1.0, "lr_w": 2.0, "lr_attn": 0.5, "temperature": 1.0, "lapse": 0.0}
     logits, states = _run(Alcove(), batch, values, keep=[0, 1])
     np.testing.assert_allclose(logits[1], [2.0, -2.0])
     for a, b in zip(states[0][:2], states[1][:2], strict=True):
@@ -150,11 +150,9 @@ def test_attention_is_clipped_at_zero(batch_of, backend):
     frame, features = _frame(xs, cats)
     batch = batch_of(frame, features, [0, 1], standardize=False)
     c, lr_w, lr_a = 1.0, 0.1, 5.0
-    values = {"specificity": c, "lr_w": lr_w, "lr_attn": lr_a, "temperature": 1.0,
-              "lapse": 0.0}
+    values = {"specificity": c, "lr_w": lr_w, "lr_attn": lr_a, "temperature": 1.0, "lapse": 0.0}
     h = np.array(xs[:4])
-    ref, _, raw = _kruschke(np.array(xs), np.array(cats), h, np.zeros(4), c, lr_w,
-                            lr_a, 2)
+    ref, _, raw = _kruschke(np.array(xs), np.array(cats), h, np.zeros(4), c, lr_w, lr_a, 2)
     assert min(r[1] for r in raw) < 0  # the update would make attention negative...
     logits = rollout_logits(Alcove(), batch, [0], values, backend=backend).numpy()[0]
     np.testing.assert_allclose(logits, ref, rtol=0, atol=1e-12)
@@ -168,8 +166,7 @@ def test_attention_is_clipped_at_zero(batch_of, backend):
 def test_seen_nodes_learn_only_after_their_first_presentation(batch_of):
     frame, features = _frame([[0.0], [1.0], [2.0]], [0, 1, 0])
     batch = batch_of(frame, features, [0, 1], standardize=False)
-    values = {"specificity": 1.0, "lr_w": 0.5, "lr_attn": 0.0, "temperature": 1.0,
-              "lapse": 0.0}
+    values = {"specificity": 1.0, "lr_w": 0.5, "lr_attn": 0.0, "temperature": 1.0, "lapse": 0.0}
     for nodes, learned in [("session", True), ("seen", False)]:
         _, states = _run(Alcove(nodes=nodes), batch, values, keep=[0])
         weights = states[0][1][0].numpy()  # nodes in order of presentation: 0, 1, 2
@@ -183,4 +180,9 @@ def test_settings_are_checked():
     with pytest.raises(SettingsError):
         Alcove(metric="minkowski-3")
     assert [p.name for p in Alcove().params(3, 2)] == [
-        "specificity", "lr_w", "lr_attn", "temperature", "lapse"]
+        "specificity",
+        "lr_w",
+        "lr_attn",
+        "temperature",
+        "lapse",
+    ]

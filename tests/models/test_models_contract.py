@@ -118,9 +118,7 @@ def test_probabilities_and_likelihood_over_the_box(
 # --- the kernel and the step function agree -----------------------------------------------
 @pytest.mark.parametrize(("n_features", "n_categories", "binary"), SHAPES, ids=SHAPE_IDS)
 @pytest.mark.parametrize(("name", "settings"), CASES)
-def test_kernel_matches_step_function(
-    name, settings, n_features, n_categories, binary, make_batch
-):
+def test_kernel_matches_step_function(name, settings, n_features, n_categories, binary, make_batch):
     model = get_model(name, **settings)
     batch = make_batch(n_features=n_features, n_categories=n_categories, binary=binary, seed=5)
     pset = _pset(model, batch)
@@ -172,11 +170,12 @@ def test_batch_equals_loop(name, settings, backend, make_batch):
     batch = make_batch(n_features=2, n_categories=3, lengths=(9, 20, 4, 15), seed=8)
     pset = _pset(model, batch)
     rows = np.arange(batch.n_learners)
-    scale = _scale_draws(pset, len(rows), seed=9, box="generating")[-len(rows):]
+    scale = _scale_draws(pset, len(rows), seed=9, box="generating")[-len(rows) :]
     values = pset.scale_to_natural(scale)  # a different parameter vector per learner
-    if backend == "kernel" and model.kernel_logits(batch, rows[:1], {
-        k: v[:1] for k, v in values.items()
-    }) is None:
+    if (
+        backend == "kernel"
+        and model.kernel_logits(batch, rows[:1], {k: v[:1] for k, v in values.items()}) is None
+    ):
         pytest.skip("no kernel")
     together = rollout_logits(model, batch, rows, values, backend=backend).numpy()
     for r in rows:

@@ -41,8 +41,12 @@ def _reference(x, feedback, k, w, r, delta=None):
 def test_logits_are_distances_to_running_means(make_batch, backend, metric):
     batch = make_batch(n_features=3, n_categories=3, lengths=(30, 18), seed=21)
     model = Prototype(metric=metric)
-    values = {"attention_1": np.array([0.7, -1.2]), "attention_2": np.array([-0.4, 0.3]),
-              "temperature": np.array([0.2, 0.2]), "lapse": np.array([0.01, 0.01])}
+    values = {
+        "attention_1": np.array([0.7, -1.2]),
+        "attention_2": np.array([-0.4, 0.3]),
+        "temperature": np.array([0.2, 0.2]),
+        "lapse": np.array([0.01, 0.01]),
+    }
     logits = rollout_logits(model, batch, [0, 1], values, backend=backend).numpy()
     w = attention_weights_np(values, 3, 2)
     r = 1 if metric == "city-block" else 2
@@ -55,8 +59,11 @@ def test_logits_are_distances_to_running_means(make_batch, backend, metric):
 def test_final_prototypes_are_the_category_means(make_batch):
     batch = make_batch(n_features=2, n_categories=3, lengths=(40,), seed=22)
     model = Prototype()
-    values = {"attention_1": torch.zeros(1), "temperature": torch.ones(1),
-              "lapse": torch.full((1,), 0.01)}
+    values = {
+        "attention_1": torch.zeros(1),
+        "temperature": torch.ones(1),
+        "lapse": torch.full((1,), 0.01),
+    }
     values = {k: v.double() for k, v in values.items()}
     _, states = torch_rollout(model, batch, torch.tensor([0]), values, keep_states=[39])
     proto, count = states[39]
@@ -70,8 +77,12 @@ def test_final_prototypes_are_the_category_means(make_batch):
 def test_delta_rule_prototypes(make_batch, backend):
     batch = make_batch(n_features=2, n_categories=2, lengths=(25,), seed=23)
     model = Prototype(delta=True)
-    values = {"attention_1": np.array([0.3]), "lr_proto": np.array([0.2]),
-              "temperature": np.array([0.3]), "lapse": np.array([0.01])}
+    values = {
+        "attention_1": np.array([0.3]),
+        "lr_proto": np.array([0.2]),
+        "temperature": np.array([0.3]),
+        "lapse": np.array([0.01]),
+    }
     logits = rollout_logits(model, batch, [0], values, backend=backend).numpy()[0]
     w = attention_weights_np(values, 2, 1)[0]
     ref = _reference(batch.x[0].numpy(), batch.feedback[0].numpy(), 2, w, 1, delta=0.2)
@@ -84,15 +95,22 @@ def test_delta_rule_prototypes(make_batch, backend):
 def test_categories_without_a_prototype(batch_of):
     import pandas as pd
 
-    frame = pd.DataFrame({
-        "learner": "a", "participant": "a",
-        "x1": [0.0, 1.0, 0.5, 3.0, 4.0], "x2": [1.0, 0.0, 3.0, 0.0, 2.0],
-        "category": [0, 1, 0, 2, 1],
-    })
+    frame = pd.DataFrame(
+        {
+            "learner": "a",
+            "participant": "a",
+            "x1": [0.0, 1.0, 0.5, 3.0, 4.0],
+            "x2": [1.0, 0.0, 3.0, 0.0, 2.0],
+            "category": [0, 1, 0, 2, 1],
+        }
+    )
     batch = batch_of(frame, ["x1", "x2"], [0, 1, 2], standardize=False)
     model = Prototype()
-    values = {"attention_1": np.array([0.0]), "temperature": np.array([1.0]),
-              "lapse": np.array([0.0])}
+    values = {
+        "attention_1": np.array([0.0]),
+        "temperature": np.array([1.0]),
+        "lapse": np.array([0.0]),
+    }
     logits = rollout_logits(model, batch, [0], values).numpy()[0]
     np.testing.assert_array_equal(logits[0], [0.0, 0.0, 0.0])  # nothing known: uniform
     # trial 2: only category 0 (at (0, 1)); distance to (1, 0) is 0.5 * 1 + 0.5 * 1 = 1
@@ -110,4 +128,7 @@ def test_settings_are_checked():
         Prototype(delta="yes")
     assert [p.name for p in Prototype().learning_params(1, 2)] == []
     assert [p.name for p in Prototype(delta=True).learning_params(3, 2)] == [
-        "attention_1", "attention_2", "lr_proto"]
+        "attention_1",
+        "attention_2",
+        "lr_proto",
+    ]

@@ -57,14 +57,17 @@ def _degrees(labels: np.ndarray, category: int) -> list[int]:
     )
 
 
-@pytest.mark.parametrize(("type_number", "degrees"), [
-    (1, [2, 2, 2, 2]),  # a face of the cube: one dimension
-    (2, [1, 1, 1, 1]),  # two edges: exclusive-or on two dimensions
-    (3, [1, 1, 2, 2]),  # a chain of four
-    (4, [1, 1, 1, 3]),  # a star (prototype and its three neighbours)
-    (5, [0, 1, 1, 2]),  # a chain of three plus an isolated item
-    (6, [0, 0, 0, 0]),  # parity: no two members are neighbours
-])
+@pytest.mark.parametrize(
+    ("type_number", "degrees"),
+    [
+        (1, [2, 2, 2, 2]),  # a face of the cube: one dimension
+        (2, [1, 1, 1, 1]),  # two edges: exclusive-or on two dimensions
+        (3, [1, 1, 2, 2]),  # a chain of four
+        (4, [1, 1, 1, 3]),  # a star (prototype and its three neighbours)
+        (5, [0, 1, 1, 2]),  # a chain of three plus an isolated item
+        (6, [0, 0, 0, 0]),  # parity: no two members are neighbours
+    ],
+)
 def test_category_structures_are_the_six_types(type_number, degrees):
     labels = shj_categories(type_number)
     assert labels.shape == (8,) and labels.sum() == 4
@@ -143,9 +146,11 @@ def _check_ordering_and_fit(name: str, curves: np.ndarray, data: np.ndarray, bes
     model_mean, data_mean = curves.mean(1), data.mean(1)
     rmse = _rmse(curves, data)
     flat = _rmse(np.repeat(data_mean[:, None], N_BLOCKS, 1), data)  # each type's own mean
-    print(f"\n{name}: best {best}\n  mean error by type, model {np.round(model_mean, 3)}"
-          f"\n                        data  {np.round(data_mean, 3)}"
-          f"\n  RMSE {rmse:.4f} (flat per-type baseline {flat:.4f})")
+    print(
+        f"\n{name}: best {best}\n  mean error by type, model {np.round(model_mean, 3)}"
+        f"\n                        data  {np.round(data_mean, 3)}"
+        f"\n  RMSE {rmse:.4f} (flat per-type baseline {flat:.4f})"
+    )
     for mean in (data_mean, model_mean):
         # I < II < each of III, IV, V < VI
         assert mean[0] < mean[1] < min(mean[2:5])
@@ -183,8 +188,14 @@ def test_exemplar_reproduces_the_shj_ordering(nosof94, shj_batch):
     # Offline optimum: log10 c 0.875, log10 temperature -1.25, attention (log w1/w3, log w2/w3)
     # per type below.
     log_c, log_t = 0.875, -1.25
-    attention = [(1.125, 3.875), (1.125, 5.0), (-3.875, -0.125), (-4.0, -0.25),
-                 (3.375, 4.25), (3.625, 0.75)]
+    attention = [
+        (1.125, 3.875),
+        (1.125, 5.0),
+        (-3.875, -0.125),
+        (-4.0, -0.25),
+        (3.375, 4.25),
+        (3.625, 0.75),
+    ]
     steps = [-0.25, 0.0, 0.25]
     model = Exemplar()
     best = None
@@ -199,8 +210,11 @@ def test_exemplar_reproduces_the_shj_ordering(nosof94, shj_batch):
                 a2.append(np.full(ORDERS, np.clip(c2 + s2, -5, 5)))
                 cand.append((type_index, float(a1[-1][0]), float(a2[-1][0])))
         rows = np.concatenate(rows)
-        values = {"attention_1": np.concatenate(a1), "attention_2": np.concatenate(a2),
-                  "sensitivity": np.full(len(rows), 10 ** (log_c + dc))}
+        values = {
+            "attention_1": np.concatenate(a1),
+            "attention_2": np.concatenate(a2),
+            "sensitivity": np.full(len(rows), 10 ** (log_c + dc)),
+        }
         logits = rollout_logits(model, shj_batch, rows, values)
         for dt in (-0.125, 0.0, 0.125):
             errors = _block_errors(logits, shj_batch, rows, 10 ** (log_t + dt))
@@ -210,7 +224,13 @@ def test_exemplar_reproduces_the_shj_ordering(nosof94, shj_batch):
             total = sse[np.arange(6), pick].sum()
             if best is None or total < best[0]:
                 chosen = [cand[t * 9 + p][1:] for t, p in enumerate(pick)]
-                best = (total, per_cand[np.arange(6), pick],
-                        {"sensitivity": round(log_c + dc, 3), "temperature": round(log_t + dt, 3),
-                         "attention": chosen})
+                best = (
+                    total,
+                    per_cand[np.arange(6), pick],
+                    {
+                        "sensitivity": round(log_c + dc, 3),
+                        "temperature": round(log_t + dt, 3),
+                        "attention": chosen,
+                    },
+                )
     _check_ordering_and_fit("exemplar (log10 c, log10 temperature)", best[1], nosof94, best[2])

@@ -50,11 +50,26 @@ from catmodel.simulate.predictive import (
 MODELS = ["gaussian", "guessing"]
 
 
-def make_fit_folder(path, n_participants=4, n_trials=120, design="two-gaussian", seed=3,
-                    models=MODELS, condition=True, **design_options):
+def make_fit_folder(
+    path,
+    n_participants=4,
+    n_trials=120,
+    design="two-gaussian",
+    seed=3,
+    models=MODELS,
+    condition=True,
+    **design_options,
+):
     """A small real fit: simulated Gaussian learners, fitted quickly (few starts)."""
-    frame, _ = simulate_design(get_model("gaussian"), design, n_participants, seed=seed,
-                               n_trials=n_trials, draw=True, **design_options)
+    frame, _ = simulate_design(
+        get_model("gaussian"),
+        design,
+        n_participants,
+        seed=seed,
+        n_trials=n_trials,
+        draw=True,
+        **design_options,
+    )
     if condition:
         ids = sorted(frame["participant"].unique())
         half = set(ids[: len(ids) // 2])
@@ -94,6 +109,7 @@ def assert_image(path, min_side=200):
 
 # --- learning curves ---------------------------------------------------------------------
 
+
 def _line(ax, label):
     lines = [line for line in ax.get_lines() if line.get_label() == label]
     assert len(lines) == 1, [line.get_label() for line in ax.get_lines()]
@@ -105,8 +121,11 @@ def test_learning_curves_plot_the_computed_curves(folder):
     axes = plot_learning_curves(curves, chance=0.5)
     assert axes.shape == (2, len(MODELS))  # rows: conditions; columns: models
     trials = folder.trials
-    data = group_curve(accuracy_by_block(trials, group="condition", participant="learner"),
-                       "condition", participant="learner")
+    data = group_curve(
+        accuracy_by_block(trials, group="condition", participant="learner"),
+        "condition",
+        participant="learner",
+    )
     expected = compare_curves(trials, MODELS, group="condition")
     for r, condition in enumerate(["easy", "hard"]):
         want = data[data["condition"] == condition]
@@ -122,8 +141,7 @@ def test_learning_curves_plot_the_computed_curves(folder):
     sim = posterior_predictive(folder, "gaussian", runs=3, seed=5)
     pred = predictive_curves(sim, group="condition")
     pred = pred[pred["condition"] == "hard"]
-    np.testing.assert_allclose(_line(axes[1, 0], "gaussian simulated").get_ydata(),
-                               pred["mean"])
+    np.testing.assert_allclose(_line(axes[1, 0], "gaussian simulated").get_ydata(), pred["mean"])
 
 
 def test_learning_curves_without_simulation_have_no_simulated_line(folder):
@@ -135,13 +153,15 @@ def test_learning_curves_without_simulation_have_no_simulated_line(folder):
 
 
 def test_trials_without_blocks_are_cut_into_ten_blocks():
-    frame = pd.DataFrame({"learner": np.repeat(["a", "b"], [25, 30]),
-                          "participant": np.repeat(["a", "b"], [25, 30])})
+    frame = pd.DataFrame(
+        {"learner": np.repeat(["a", "b"], [25, 30]), "participant": np.repeat(["a", "b"], [25, 30])}
+    )
     out = with_blocks(frame, ["learner"])
     assert out.groupby("learner")["block"].max().tolist() == [9, 10]  # 3 trials a block
 
 
 # --- learned Gaussians -------------------------------------------------------------------
+
 
 def _rollout_states(folder, participant):
     """The fitted learner's means/covariances after every block, computed here directly."""
@@ -208,9 +228,8 @@ def test_grid_probabilities_come_from_the_kept_state(folder):
     model, batch, i, vals, ends, logits, states = _rollout_states(folder, participant)
     t = ends[0]
     # the state after trial t predicts trial t + 1 exactly as the rollout did
-    probs = state_probabilities(model, states[t], t + 1, batch.x[i, t + 1: t + 2], vals)
-    np.testing.assert_allclose(probs[0], torch.softmax(logits[0, t + 1], -1).numpy(),
-                               rtol=1e-10)
+    probs = state_probabilities(model, states[t], t + 1, batch.x[i, t + 1 : t + 2], vals)
+    np.testing.assert_allclose(probs[0], torch.softmax(logits[0, t + 1], -1).numpy(), rtol=1e-10)
     # the figure's grid (original units, rows = y) holds those probabilities
     learned = learned_gaussians(folder, participant, grid_size=11)
     grid = learned.blocks[0].probabilities
@@ -232,8 +251,9 @@ def test_trials_without_block_numbers_get_the_curves_blocks(folder):
 
 
 def test_default_participant_has_the_median_nll():
-    fits = pd.DataFrame({"participant": list("abcde"), "model": "gaussian",
-                         "nll": [5.0, 1.0, 3.0, 4.0, 2.0]})
+    fits = pd.DataFrame(
+        {"participant": list("abcde"), "model": "gaussian", "nll": [5.0, 1.0, 3.0, 4.0, 2.0]}
+    )
     assert default_participant(fits) == "c"
     # an even count: the lower of the middle two (NLL 3 and 4)
     assert default_participant(fits.iloc[:4]) == "c"
@@ -265,19 +285,29 @@ def test_boundaries_with_three_categories_border_the_argmax_regions():
 
 def test_three_categories_draw_and_other_dimensions_are_refused(tmp_path):
     means = [[30, 30], [70, 30], [50, 70]]
-    k3 = make_fit_folder(tmp_path / "k3", n_participants=1, n_trials=80, design="rb",
-                         models=["gaussian"], condition=False, means=means, block_size=40)
+    k3 = make_fit_folder(
+        tmp_path / "k3",
+        n_participants=1,
+        n_trials=80,
+        design="rb",
+        models=["gaussian"],
+        condition=False,
+        means=means,
+        block_size=40,
+    )
     learned = learned_gaussians(k3, grid_size=31)
     assert learned.blocks[0].probabilities.shape == (31, 31, 3)
     fig = plot_learned_gaussians(learned)
     assert len([p for p in fig.axes[0].patches if isinstance(p, Ellipse)]) == 6
-    three_d = dataclasses.replace(k3, run={**k3.run, "data": {**k3.run["data"],
-                                                              "features": ["a", "b", "c"]}})
+    three_d = dataclasses.replace(
+        k3, run={**k3.run, "data": {**k3.run["data"], "features": ["a", "b", "c"]}}
+    )
     with pytest.raises(NotApplicable, match="2 features"):
         learned_gaussians(three_d)
 
 
 # --- parameters --------------------------------------------------------------------------
+
 
 def test_parameter_points_are_the_fitted_values_log10_for_log_parameters(folder):
     scales = free_parameter_scales(folder.run, "gaussian")
@@ -306,6 +336,7 @@ def test_linear_parameters_are_shown_as_they_are(folder):
 
 
 # --- model comparison --------------------------------------------------------------------
+
 
 def test_comparison_bars_and_points_are_the_computed_numbers(folder):
     comparison, group = comparison_tables(folder)
@@ -341,16 +372,36 @@ def test_comparison_reads_written_tables_when_present(folder, tmp_path):
 
 # --- the whole folder --------------------------------------------------------------------
 
+
 def test_cli_figures_on_a_fit_folder(folder, tmp_path, capsys):
     out = tmp_path / "figs"
     # not the default participant, so the option is what picks it
-    participant = next(p for p in folder.fits["participant"]
-                       if p != default_participant(folder.fits))
-    assert main(["figures", str(folder.path), "--out", str(out), "--runs", "2",
-                 "--participant", participant]) == 0
+    participant = next(
+        p for p in folder.fits["participant"] if p != default_participant(folder.fits)
+    )
+    assert (
+        main(
+            [
+                "figures",
+                str(folder.path),
+                "--out",
+                str(out),
+                "--runs",
+                "2",
+                "--participant",
+                participant,
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
-    want = {"learning_curves", f"learned_gaussians_{participant}", "parameters_gaussian",
-            "parameters_guessing", "model_comparison"}
+    want = {
+        "learning_curves",
+        f"learned_gaussians_{participant}",
+        "parameters_gaussian",
+        "parameters_guessing",
+        "model_comparison",
+    }
     files = {f"{n}.{fmt}" for n in want for fmt in ("png", "pdf")}
     assert {p.name for p in out.iterdir()} == files
     assert "skipped" not in printed

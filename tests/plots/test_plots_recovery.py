@@ -42,8 +42,14 @@ def assert_image(path, min_side=200):
 @pytest.fixture
 def matrices():
     models = ["gaussian", "prototype", "guessing"]
-    confusion = pd.DataFrame({"generating": models, "gaussian": [0.8, 0.1, 0.0],
-                              "prototype": [0.2, 0.7, 0.25], "guessing": [0.0, 0.2, 0.75]})
+    confusion = pd.DataFrame(
+        {
+            "generating": models,
+            "gaussian": [0.8, 0.1, 0.0],
+            "prototype": [0.2, 0.7, 0.25],
+            "guessing": [0.0, 0.2, 0.75],
+        }
+    )
     counts = np.array([[8, 2, 0], [1, 7, 2], [0, 1, 3]], dtype=float)
     inversion = pd.DataFrame(counts / counts.sum(0), columns=models)
     inversion.insert(0, "generating", models)
@@ -81,25 +87,59 @@ def test_scatter_points_are_the_recovery_table():
     for name, scale in (("lr", "log"), ("bias", "linear")):
         true = rng.uniform(-2, 0, 6)
         for i, t in enumerate(true):
-            rows.append({"participant": f"p{i}", "parameter": name, "scale": scale,
-                         "true_scale": t, "recovered_scale": t + rng.normal(0, 0.2)})
+            rows.append(
+                {
+                    "participant": f"p{i}",
+                    "parameter": name,
+                    "scale": scale,
+                    "true_scale": t,
+                    "recovered_scale": t + rng.normal(0, 0.2),
+                }
+            )
     recovery = pd.DataFrame(rows)
-    summary = pd.DataFrame({"parameter": ["lr", "bias"], "r": [0.9, 0.8], "bias": [0.0, 0.1],
-                            "rmse": [0.2, 0.3], "scale": ["log", "linear"],
-                            "generating_low": [-2.0, -2.0], "generating_high": [0.0, 0.0]})
+    summary = pd.DataFrame(
+        {
+            "parameter": ["lr", "bias"],
+            "r": [0.9, 0.8],
+            "bias": [0.0, 0.1],
+            "rmse": [0.2, 0.3],
+            "scale": ["log", "linear"],
+            "generating_low": [-2.0, -2.0],
+            "generating_high": [0.0, 0.0],
+        }
+    )
     axes = recovery_scatter(recovery, summary)
     for ax, name in zip(axes, ["lr", "bias"], strict=False):
         sub = recovery[recovery["parameter"] == name]
-        np.testing.assert_allclose(ax.collections[0].get_offsets(),
-                                   sub[["true_scale", "recovered_scale"]].to_numpy())
+        np.testing.assert_allclose(
+            ax.collections[0].get_offsets(), sub[["true_scale", "recovered_scale"]].to_numpy()
+        )
     assert axes[0].get_xlabel() == "true log10 lr" and axes[1].get_xlabel() == "true bias"
 
 
 @pytest.fixture(scope="module")
 def recover_folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("rec") / "rec"
-    assert main(["recover", "--participants", "3", "--trials", "80", "--starts", "1",
-                 "--candidates", "16", "--seed", "2", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "recover",
+                "--participants",
+                "3",
+                "--trials",
+                "80",
+                "--starts",
+                "1",
+                "--candidates",
+                "16",
+                "--seed",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -120,16 +160,16 @@ def test_cli_figures_on_a_recover_folder(recover_folder, tmp_path, capsys):
     assert folder_kind(recover_folder) == "recover"
     axes = recovery_scatter(recovery, pd.read_csv(recover_folder / "recovery_summary.csv"))
     first = recovery[recovery["parameter"] == recovery["parameter"].iloc[0]]
-    np.testing.assert_allclose(axes[0].collections[0].get_offsets(),
-                               first[["true_scale", "recovered_scale"]].to_numpy())
+    np.testing.assert_allclose(
+        axes[0].collections[0].get_offsets(), first[["true_scale", "recovered_scale"]].to_numpy()
+    )
 
 
 def test_model_recovery_folder(matrices, tmp_path):
     confusion, inversion = matrices
     confusion.to_csv(tmp_path / "confusion.csv", index=False)
     inversion.to_csv(tmp_path / "inversion.csv", index=False)
-    (tmp_path / "run.json").write_text(json.dumps({"kind": "model-recovery",
-                                                   "criterion": "bic"}))
+    (tmp_path / "run.json").write_text(json.dumps({"kind": "model-recovery", "criterion": "bic"}))
     assert folder_kind(tmp_path) == "model-recovery"
     written = draw_figures(tmp_path, tmp_path / "figs")
     assert [p.name for p in written] == ["model_recovery.png", "model_recovery.pdf"]

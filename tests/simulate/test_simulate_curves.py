@@ -23,15 +23,17 @@ from catmodel.simulate.curves import (
 @pytest.fixture
 def tiny() -> pd.DataFrame:
     """Two participants, two blocks; one missing response, one trial without a category."""
-    return pd.DataFrame({
-        "participant": ["a"] * 5 + ["b"] * 4,
-        "block": [1, 1, 2, 2, 2, 1, 1, 2, 2],
-        "condition": ["x"] * 5 + ["y"] * 4,
-        "category": ["A", "B", "A", "B", None, "A", "B", "A", "B"],
-        "response": ["A", "A", None, "B", "A", "A", "B", "B", "B"],
-        "p_m_A": [0.9, 0.2, 0.5, 0.4, 0.7, 0.8, 0.3, 0.6, 0.1],
-        "p_m_B": [0.1, 0.8, 0.5, 0.6, 0.3, 0.2, 0.7, 0.4, 0.9],
-    })
+    return pd.DataFrame(
+        {
+            "participant": ["a"] * 5 + ["b"] * 4,
+            "block": [1, 1, 2, 2, 2, 1, 1, 2, 2],
+            "condition": ["x"] * 5 + ["y"] * 4,
+            "category": ["A", "B", "A", "B", None, "A", "B", "A", "B"],
+            "response": ["A", "A", None, "B", "A", "A", "B", "B", "B"],
+            "p_m_A": [0.9, 0.2, 0.5, 0.4, 0.7, 0.8, 0.3, 0.6, 0.1],
+            "p_m_B": [0.1, 0.8, 0.5, 0.6, 0.3, 0.2, 0.7, 0.4, 0.9],
+        }
+    )
 
 
 def test_accuracy_by_block_by_hand(tiny):
@@ -44,15 +46,22 @@ def test_accuracy_by_block_by_hand(tiny):
 
 
 def test_numeric_labels_and_nan_responses():
-    frame = pd.DataFrame({"participant": 1, "block": [1, 1, 1, 2],
-                          "category": [0, 1, 1, 0], "response": [0.0, np.nan, 0.0, 0.0]})
+    frame = pd.DataFrame(
+        {
+            "participant": 1,
+            "block": [1, 1, 1, 2],
+            "category": [0, 1, 1, 0],
+            "response": [0.0, np.nan, 0.0, 0.0],
+        }
+    )
     per = accuracy_by_block(frame)
     assert per["accuracy"].tolist() == [0.5, 1.0]
 
 
 def test_a_block_without_counted_trials_has_no_row():
-    frame = pd.DataFrame({"participant": "a", "block": [1, 2], "category": ["A", "B"],
-                          "response": ["A", None]})
+    frame = pd.DataFrame(
+        {"participant": "a", "block": [1, 2], "category": ["A", "B"], "response": ["A", None]}
+    )
     assert accuracy_by_block(frame)["block"].tolist() == [1]
 
 
@@ -60,8 +69,7 @@ def test_groups_are_kept_apart(tiny):
     per = accuracy_by_block(tiny, group="condition")
     assert per.columns.tolist() == ["participant", "condition", "block", "accuracy", "n_trials"]
     curve = group_curve(per, by="condition")
-    assert curve[["condition", "block"]].values.tolist() == [["x", 1], ["x", 2], ["y", 1],
-                                                             ["y", 2]]
+    assert curve[["condition", "block"]].values.tolist() == [["x", 1], ["x", 2], ["y", 1], ["y", 2]]
     assert curve["mean"].tolist() == [0.5, 1.0, 1.0, 0.5]
     assert curve["n"].tolist() == [1, 1, 1, 1]
     # n = 1: no spread, no interval
@@ -70,15 +78,20 @@ def test_groups_are_kept_apart(tiny):
 
 def test_group_curve_mean_and_t_interval_match_scipy():
     rng = np.random.default_rng(0)
-    per = pd.DataFrame({"participant": np.repeat(np.arange(7), 3),
-                        "block": np.tile([1, 2, 3], 7),
-                        "accuracy": rng.uniform(0.3, 1.0, 21)})
+    per = pd.DataFrame(
+        {
+            "participant": np.repeat(np.arange(7), 3),
+            "block": np.tile([1, 2, 3], 7),
+            "accuracy": rng.uniform(0.3, 1.0, 21),
+        }
+    )
     for level in (0.95, 0.8):
         curve = group_curve(per, ci=level)
         for _, row in curve.iterrows():
             values = per.loc[per["block"] == row["block"], "accuracy"]
-            lo, hi = stats.t.interval(level, len(values) - 1, loc=values.mean(),
-                                      scale=stats.sem(values))
+            lo, hi = stats.t.interval(
+                level, len(values) - 1, loc=values.mean(), scale=stats.sem(values)
+            )
             assert row["mean"] == pytest.approx(values.mean())
             assert row["n"] == 7
             assert row["ci_low"] == pytest.approx(lo) and row["ci_high"] == pytest.approx(hi)
@@ -92,21 +105,22 @@ def test_group_curve_of_identical_participants_has_a_zero_width_interval():
 
 def test_group_curve_counts_participants_not_rows():
     # participant a has two rows in block 1 (e.g. two phases not in `by`): averaged first
-    per = pd.DataFrame({"participant": ["a", "a", "b"], "block": 1,
-                        "accuracy": [0.2, 0.4, 0.9]})
+    per = pd.DataFrame({"participant": ["a", "a", "b"], "block": 1, "accuracy": [0.2, 0.4, 0.9]})
     row = group_curve(per).iloc[0]
     assert row["n"] == 2 and row["mean"] == pytest.approx((0.3 + 0.9) / 2)
 
 
 def test_predictive_curves_by_hand():
     # participant a: run 1 block 1 = 1/2, run 2 = 2/2; participant b: run 1 = 0/2, run 2 = 1/2
-    sim = pd.DataFrame({
-        "participant": ["a"] * 4 + ["b"] * 4,
-        "run": [1, 1, 2, 2] * 2,
-        "block": 1,
-        "category": ["A", "B"] * 4,
-        "response": ["A", "A", "A", "B", "B", "A", "A", "A"],
-    })
+    sim = pd.DataFrame(
+        {
+            "participant": ["a"] * 4 + ["b"] * 4,
+            "run": [1, 1, 2, 2] * 2,
+            "block": 1,
+            "category": ["A", "B"] * 4,
+            "response": ["A", "A", "A", "B", "B", "A", "A", "A"],
+        }
+    )
     curve = predictive_curves(sim, interval=0.5).iloc[0]
     # per participant over runs: a .75, b .25; across participants .5
     assert curve["mean"] == pytest.approx(0.5)
@@ -121,13 +135,15 @@ def test_predictive_curves_by_hand():
 def test_predictive_interval_spans_the_run_curves():
     rng = np.random.default_rng(1)
     n_runs, n_part, n_trials = 40, 5, 20
-    sim = pd.DataFrame({
-        "participant": np.tile(np.repeat(np.arange(n_part), n_trials), n_runs),
-        "run": np.repeat(np.arange(n_runs), n_part * n_trials),
-        "block": 1,
-        "category": "A",
-        "response": np.where(rng.random(n_runs * n_part * n_trials) < 0.7, "A", "B"),
-    })
+    sim = pd.DataFrame(
+        {
+            "participant": np.tile(np.repeat(np.arange(n_part), n_trials), n_runs),
+            "run": np.repeat(np.arange(n_runs), n_part * n_trials),
+            "block": 1,
+            "category": "A",
+            "response": np.where(rng.random(n_runs * n_part * n_trials) < 0.7, "A", "B"),
+        }
+    )
     curve = predictive_curves(sim, group=None).iloc[0]
     runs = (sim["response"] == "A").groupby(sim["run"]).mean()
     assert curve["pi_low"] == pytest.approx(runs.quantile(0.025))
@@ -151,8 +167,13 @@ def test_expected_accuracy_is_the_mean_correct_probability(tiny):
 def test_expected_accuracy_agrees_with_sampled_responses():
     rng = np.random.default_rng(2)
     n = 4000
-    frame = pd.DataFrame({"participant": "a", "block": np.repeat([1, 2], n // 2),
-                          "category": rng.choice(["A", "B"], n)})
+    frame = pd.DataFrame(
+        {
+            "participant": "a",
+            "block": np.repeat([1, 2], n // 2),
+            "category": rng.choice(["A", "B"], n),
+        }
+    )
     frame["p_m_A"] = rng.uniform(0, 1, n)
     frame["p_m_B"] = 1 - frame["p_m_A"]
     p_correct = correct_probability(frame, {"A": "p_m_A", "B": "p_m_B"})
@@ -185,8 +206,15 @@ def test_curves_table_puts_sources_side_by_side(tiny):
 
 def test_compare_curves_with_groups(tiny):
     table = compare_curves(tiny, "m", group="condition")
-    assert table.columns.tolist() == ["source", "block", "condition", "mean", "ci_low",
-                                      "ci_high", "n"]
+    assert table.columns.tolist() == [
+        "source",
+        "block",
+        "condition",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n",
+    ]
     assert len(table) == 8
     data = table[table["source"] == "data"]
     assert data["mean"].tolist() == [0.5, 1.0, 1.0, 0.5]
@@ -196,10 +224,13 @@ def test_compare_curves_with_groups(tiny):
 
 
 def test_pandas_missing_values_in_string_columns():
-    frame = pd.DataFrame({
-        "participant": "a", "block": 1,
-        "category": pd.array(["A", "B", pd.NA, "A"], dtype="string"),
-        "response": pd.array(["A", pd.NA, "A", "B"], dtype="string"),
-    })
+    frame = pd.DataFrame(
+        {
+            "participant": "a",
+            "block": 1,
+            "category": pd.array(["A", "B", pd.NA, "A"], dtype="string"),
+            "response": pd.array(["A", pd.NA, "A", "B"], dtype="string"),
+        }
+    )
     per = accuracy_by_block(frame)
     assert per["accuracy"].tolist() == [0.5] and per["n_trials"].tolist() == [2]

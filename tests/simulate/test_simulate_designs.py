@@ -103,8 +103,9 @@ def test_gaussian_designs_balance_categories_within_blocks():
 
 
 def test_two_gaussian_is_unchanged_through_make_design():
-    pd.testing.assert_frame_equal(make_design("two-gaussian", 2, 120, seed=7),
-                                  two_gaussian(2, 120, seed=7))
+    pd.testing.assert_frame_equal(
+        make_design("two-gaussian", 2, 120, seed=7), two_gaussian(2, 120, seed=7)
+    )
     # the demo's category structure
     m, c = gaussian_categories("two-gaussian")
     np.testing.assert_array_equal(m, designs.TWO_GAUSSIAN_MEANS)
@@ -143,8 +144,9 @@ def test_seeds_make_designs_reproducible_and_different(name):
     b = make_design(name, 3, seed=12)
     assert not a.drop(columns="participant").equals(b.drop(columns="participant"))
     # each participant has its own sequence
-    seqs = [g.drop(columns=["participant"]).reset_index(drop=True)
-            for _, g in a.groupby("participant")]
+    seqs = [
+        g.drop(columns=["participant"]).reset_index(drop=True) for _, g in a.groupby("participant")
+    ]
     assert not seqs[0].equals(seqs[1])
 
 
@@ -206,8 +208,9 @@ def boundary_x1(means, covs, x2: float) -> float:
     """Where along the horizontal line at ``x2`` the two category densities are equal."""
     a, b = (stats.multivariate_normal(m, c) for m, c in zip(means, covs, strict=True))
     centre = means.mean(axis=0)[0]
-    return optimize.brentq(lambda x1: a.logpdf([x1, x2]) - b.logpdf([x1, x2]),
-                           centre - 200, centre + 200)
+    return optimize.brentq(
+        lambda x1: a.logpdf([x1, x2]) - b.logpdf([x1, x2]), centre - 200, centre + 200
+    )
 
 
 def test_rb_boundary_is_vertical_and_45_degrees_makes_it_diagonal():
@@ -222,8 +225,9 @@ def test_rb_boundary_is_vertical_and_45_degrees_makes_it_diagonal():
 
 
 def test_ii_default_is_rb_rotated_by_45_degrees():
-    for got, want in zip(gaussian_categories("ii"), gaussian_categories("rb", rotation=45),
-                         strict=True):
+    for got, want in zip(
+        gaussian_categories("ii"), gaussian_categories("rb", rotation=45), strict=True
+    ):
         np.testing.assert_allclose(got, want, atol=1e-12)
     a = make_design("ii", 2, seed=9)
     b = make_design("rb", 2, seed=9, rotation=45)
@@ -237,9 +241,9 @@ def test_user_categories_and_rotation():
     TrialTable.from_frame(frame)
     m, c = gaussian_categories("rb", means=means, rotation=90)
     centre = np.mean(means, axis=0)
-    np.testing.assert_allclose(m - centre, (np.array(means) - centre) @ np.array([[0, 1],
-                                                                                   [-1, 0]]),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        m - centre, (np.array(means) - centre) @ np.array([[0, 1], [-1, 0]]), atol=1e-12
+    )
     np.testing.assert_allclose(c[0], np.diag([900.0, 100.0]), atol=1e-9)
     # ii with other means keeps its own (diagonal) covariance
     _, c = gaussian_categories("ii", means=means)
@@ -271,8 +275,11 @@ def relevant_dimensions(items) -> list[int]:
 
 
 def within_category_edges(items) -> int:
-    return sum(items[a] == items[b] for a, b in itertools.combinations(items, 2)
-               if sum(x != y for x, y in zip(a, b, strict=True)) == 1)
+    return sum(
+        items[a] == items[b]
+        for a, b in itertools.combinations(items, 2)
+        if sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    )
 
 
 def linearly_separable(items) -> bool:
@@ -285,10 +292,17 @@ def linearly_separable(items) -> bool:
     return res.status == 0
 
 
-@pytest.mark.parametrize("type_number, n_relevant, edges, separable", [
-    (1, 1, 8, True), (2, 2, 4, False), (3, 3, 6, False),
-    (4, 3, 6, True), (5, 3, 4, False), (6, 3, 0, False),
-])
+@pytest.mark.parametrize(
+    "type_number, n_relevant, edges, separable",
+    [
+        (1, 1, 8, True),
+        (2, 2, 4, False),
+        (3, 3, 6, False),
+        (4, 3, 6, True),
+        (5, 3, 4, False),
+        (6, 3, 0, False),
+    ],
+)
 def test_shj_types_have_their_partitions(type_number, n_relevant, edges, separable):
     items = shj_partition(type_number)
     assert len(items) == 8
@@ -306,8 +320,9 @@ def test_shj_type_2_is_xor_and_type_6_is_parity():
         return len(pairs) == 2 and len({p[0] for p in pairs}) == 2
 
     ii = shj_partition(2)
-    assert any(same_as(ii, lambda k, i=i, j=j: k[i] ^ k[j])
-               for i, j in itertools.combinations(range(3), 2))
+    assert any(
+        same_as(ii, lambda k, i=i, j=j: k[i] ^ k[j]) for i, j in itertools.combinations(range(3), 2)
+    )
     assert same_as(shj_partition(6), lambda k: k[0] ^ k[1] ^ k[2])
     assert not same_as(shj_partition(5), lambda k: k[0] ^ k[1] ^ k[2])
 
@@ -315,7 +330,8 @@ def test_shj_type_2_is_xor_and_type_6_is_parity():
 def test_shj_blocks_hold_each_item_once():
     frame = make_design("shj-3", 2, seed=0)
     per_block = frame.groupby(["participant", "block"]).apply(
-        lambda g: len({pattern(r) for r in g[["x1", "x2", "x3"]].to_numpy()}))
+        lambda g: len({pattern(r) for r in g[["x1", "x2", "x3"]].to_numpy()})
+    )
     assert (per_block == 8).all()
 
 
@@ -336,21 +352,31 @@ def test_five_four_has_the_canonical_items_and_phases():
         assert len({pattern(r) for r in g[features].to_numpy()}) == 9
     for _, g in transfer.groupby("participant"):
         assert {pattern(r) for r in g[features].to_numpy()} == {
-            "".join(p) for p in itertools.product("01", repeat=4)}
+            "".join(p) for p in itertools.product("01", repeat=4)
+        }
     assert transfer["feedback"].isna().all()
     assert (train["feedback"] == train["category"]).all()
     assert table.frame.loc[table.frame["phase"] == "transfer", "feedback"].isna().all()
     assert set(table.frame["phase"]) == {"train", "transfer"}
     # old items keep their label in the transfer phase
     old = transfer[transfer["item"].str[0] != "T"]
-    assert all((pattern(r[:4]) in FIVE_FOUR_A) == (r[4] == "A")
-               for r in old[[*features, "category"]].to_numpy())
+    assert all(
+        (pattern(r[:4]) in FIVE_FOUR_A) == (r[4] == "A")
+        for r in old[[*features, "category"]].to_numpy()
+    )
 
 
 def test_five_four_new_items_get_the_centroid_label_or_none():
     # nearest training centroid, hand-computed: A = (.8,.6,.8,.6), B = (.25,.5,.25,.25)
-    want = {"1001": "A", "1000": "B", "1111": "A", "0010": "B", "0101": "B", "0011": "A",
-            "0100": "B"}
+    want = {
+        "1001": "A",
+        "1000": "B",
+        "1111": "A",
+        "0010": "B",
+        "0101": "B",
+        "0011": "A",
+        "0100": "B",
+    }
     frame = make_design("5-4", 1, seed=0, transfer_category="centroid")
     new = frame[frame["item"].str[0] == "T"]
     got = {pattern(r[:4]): r[4] for r in new[["x1", "x2", "x3", "x4", "category"]].to_numpy()}
@@ -382,14 +408,30 @@ def data_file(tmp_path):
     for subject in ("p7", "p3", "p9"):
         for t in range(1, 13):
             cat = "A" if rng.random() < 0.5 else "B"
-            rows.append({"subj": subject, "t": t, "blk": (t - 1) // 4 + 1,
-                         "size": rng.normal(), "angle": rng.normal(), "cat": cat,
-                         "fb": "" if t > 10 else cat, "resp": "A"})
+            rows.append(
+                {
+                    "subj": subject,
+                    "t": t,
+                    "blk": (t - 1) // 4 + 1,
+                    "size": rng.normal(),
+                    "angle": rng.normal(),
+                    "cat": cat,
+                    "fb": "" if t > 10 else cat,
+                    "resp": "A",
+                }
+            )
         rows[-12]["cat"], rows[-11]["cat"] = "A", "B"  # both categories for everyone
     path = tmp_path / "data.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
-    columns = ColumnMap(participant="subj", trial="t", block="blk", features=("size", "angle"),
-                        category="cat", feedback="fb", response="resp")
+    columns = ColumnMap(
+        participant="subj",
+        trial="t",
+        block="blk",
+        features=("size", "angle"),
+        category="cat",
+        feedback="fb",
+        response="resp",
+    )
     return path, columns, pd.read_csv(path, keep_default_na=False)
 
 
@@ -400,8 +442,7 @@ def test_file_design_returns_each_participants_own_sequence(data_file):
     assert frame.attrs["features"] == ["size", "angle"]
     for subject, g in frame.groupby("participant", sort=False):
         r = raw[raw["subj"] == subject]
-        np.testing.assert_allclose(g[["size", "angle"]].to_numpy(),
-                                   r[["size", "angle"]].to_numpy())
+        np.testing.assert_allclose(g[["size", "angle"]].to_numpy(), r[["size", "angle"]].to_numpy())
         assert g["category"].tolist() == r["cat"].tolist()
         assert g["block"].tolist() == r["blk"].tolist()
         assert g["trial"].tolist() == list(range(1, 13))
@@ -444,7 +485,8 @@ def test_file_design_round_trips_a_written_design(tmp_path):
 def test_file_design_without_blocks_uses_block_size(tmp_path):
     path = tmp_path / "noblock.csv"
     pd.DataFrame({"participant": 1, "x1": np.arange(10.0), "category": ["A", "B"] * 5}).to_csv(
-        path, index=False)
+        path, index=False
+    )
     frame = make_design(f"file:{path}", None, block_size=4)
     assert frame["block"].tolist() == [1] * 4 + [2] * 4 + [3] * 2
 
