@@ -19,7 +19,8 @@ from analyses.common import parser
 def main(argv=None) -> int:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     from catmodel.compare.model_recovery import model_recovery
-    from catmodel.fitting.recovery import parameter_recovery
+    from catmodel.compare.recovery import parameter_recovery
+    from catmodel.figures import save_model_recovery, save_parameter_recovery
     from catmodel.models.registry import get_model
 
     quick = args.quick
@@ -32,7 +33,7 @@ def main(argv=None) -> int:
         starts=2 if quick else 5,
         candidates=64 if quick else None,
     )
-    study.write(out / "parameters", {})
+    save_parameter_recovery(study, out / "parameters", {})
     print(study.summary.to_string(index=False))
 
     names = ("gaussian", "guessing") if quick else ("gaussian", "prototype", "exemplar", "alcove")
@@ -47,7 +48,7 @@ def main(argv=None) -> int:
             starts=2 if quick else 5,
             candidates=32 if quick else None,
         )
-        mr.write(out / f"models_{design}")
+        save_model_recovery(mr, out / f"models_{design}", {"design": design})
         print(design)
         print(mr.confusion.to_string(index=False))
     return 0

@@ -29,12 +29,12 @@ import time
 import numpy as np
 import torch
 
+from catmodel.compare.recovery import simulate_participants
 from catmodel.data.trials import TrialTable
 from catmodel.fitting.fit import fit
 from catmodel.fitting.likelihood import torch_nll
-from catmodel.fitting.params import ParameterSet
-from catmodel.fitting.recovery import simulate_participants
 from catmodel.models.gaussian import Gaussian
+from catmodel.models.params import ParameterSet
 from catmodel.models.rollout import rollout_logits
 from catmodel.simulate.designs import make_design
 from catmodel.simulate.simulate import sample_parameters

@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
+from catmodel.compare.recovery import recovery_tables, simulate_participants
 from catmodel.fitting.fit import fit
-from catmodel.fitting.recovery import recovery_tables, simulate_participants
 from catmodel.models.gaussian import Gaussian
 
 

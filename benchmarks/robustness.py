@@ -31,7 +31,8 @@ import numpy as np
 import torch
 
 from catmodel.demo import MOMENTUM, RATES, demo_model, demo_trials
-from catmodel.gaussians import kl_gaussian
+from catmodel.models.base import state_tensors
+from catmodel.models.kl import kl_gaussian
 from catmodel.models.rollout import torch_rollout
 from catmodel.simulate.designs import TWO_GAUSSIAN_COVS, TWO_GAUSSIAN_MEANS
 
@@ -61,7 +62,7 @@ def run_cell_batch(rates, mode, momentum, dtype, generative, seeds, covariance="
         finite &= torch.stack(
             [
                 torch.isfinite(s).reshape(len(index), -1).all(-1)
-                for s in kept[t]
+                for s in state_tensors(kept[t])
                 if s.is_floating_point() and s.shape[0] == len(index)
             ]
         ).all(0)
@@ -84,7 +85,7 @@ def run_cell_batch(rates, mode, momentum, dtype, generative, seeds, covariance="
 
 
 def _covariances(model, state) -> torch.Tensor:
-    cov = model.split_state(state)[6]
+    cov = state.cov
     return model.cov.matrices(cov).double()
 
 
@@ -100,7 +101,7 @@ def _degenerate(model, state) -> torch.Tensor:
 
 def _kl(model, state) -> np.ndarray:
     """Mean over categories of KL(true || learned), per learner (NaN if not computable)."""
-    mu = model.split_state(state)[0].double().numpy()
+    mu = state.means.double().numpy()
     sigma = _covariances(model, state).numpy()
     out = np.empty(mu.shape[0])
     for i in range(mu.shape[0]):
@@ -168,7 +169,7 @@ def original_failures(seeds) -> list[dict]:
             state = model.init_state(batch, torch.arange(n), values)
             for t in range(batch.max_trials):
                 state, _ = model.step(state, t, batch.x[:, t], batch.feedback[:, t], values)
-        failed_at = model.split_state(state)[4]
+        failed_at = state.failed_at
         failed = failed_at >= 0
         out.append(
             {

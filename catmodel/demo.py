@@ -18,8 +18,8 @@ import pandas as pd
 import torch
 
 from catmodel.data.batch import TrialBatch, batch_from_frame
-from catmodel.gaussians import kl_gaussian
 from catmodel.models.gaussian import Gaussian
+from catmodel.models.kl import kl_gaussian
 from catmodel.models.rollout import torch_rollout
 from catmodel.simulate.designs import TWO_GAUSSIAN_COVS, TWO_GAUSSIAN_MEANS
 
@@ -144,7 +144,7 @@ def _gaussians(model: Gaussian, state) -> list[list[tuple[np.ndarray, np.ndarray
     """Per learner, per category: (mean, covariance) of its (first) unit, as float64."""
     m = model.units_per_category
     out = []
-    for i in range(state[0].shape[0]):
+    for i in range(state.means.shape[0]):
         d = model.describe_state(state, i)
         out.append(
             [

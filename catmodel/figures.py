@@ -308,3 +308,27 @@ def model_recovery_figures(path: Path, save: Callable) -> None:
     inversion = pd.read_csv(path / "inversion.csv")
     criterion = str(_run_record(path).get("criterion", "bic"))
     save(model_recovery_figure(confusion, inversion, criterion), "model_recovery")
+
+
+def save_parameter_recovery(study, folder: str | Path, record: dict) -> Path:
+    """Write a parameter-recovery study's folder (:func:`catmodel.results.
+    write_parameter_recovery`) with its true-vs-recovered figure (``recovery.png``/``.pdf``)."""
+    from catmodel.plots.recovery import plot_parameter_recovery
+    from catmodel.results import write_parameter_recovery
+
+    out = write_parameter_recovery(folder, study, record)
+    plot_parameter_recovery(study.recovery, study.summary, out / "recovery")
+    return out
+
+
+def save_model_recovery(study, folder: str | Path, record: dict) -> Path:
+    """Write a model-recovery study's folder (:func:`catmodel.results.write_model_recovery`)
+    with its confusion and inversion heatmaps (``model_recovery.png``/``.pdf``)."""
+    from catmodel.plots.recovery import plot_model_recovery
+    from catmodel.results import write_model_recovery
+
+    out = write_model_recovery(folder, study, record)
+    plot_model_recovery(
+        study.confusion, study.inversion, out / "model_recovery", criterion=study.criterion
+    )
+    return out

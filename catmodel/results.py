@@ -16,17 +16,22 @@ Every file is written atomically, so an interrupted run never leaves a half-writ
 
 from __future__ import annotations
 
+import hashlib
 import json
+import platform
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from catmodel.atomic import write_csv
+from catmodel.atomic import atomic_open, write_csv
 from catmodel.data.batch import Standardization
 from catmodel.errors import CatmodelError
 from catmodel.fitting.result import FitResult, ModelFit
+from catmodel.simulate.curves import probability_column
 
 FITS = "fits.csv"
 STARTS = "starts.csv"
@@ -34,8 +39,59 @@ TRIALS = "trials.csv.gz"
 RUN = "run.json"
 
 
-def probability_column(model: str, label) -> str:
-    return f"p_{model}_{label}"
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages that determine the numbers."""
+    import numba
+    import numpy
+    import pandas
+    import scipy
+    import torch
+
+    import catmodel
+
+    return {
+        "catmodel": catmodel.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "scipy": scipy.__version__,
+        "numba": numba.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def frame_hash(frame) -> str:
+    """SHA-256 of a table's CSV text: the same data give the same hash."""
+    text = frame.to_csv(index=False).encode()
+    return hashlib.sha256(text).hexdigest()
+
+
+def write_run_record(out_dir: Path, record: dict) -> Path:
+    """Write ``run.json``: command, settings, versions, time (atomically)."""
+    full = {
+        "command": " ".join(["catmodel", *sys.argv[1:]]),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": versions(),
+        **record,
+    }
+    path = Path(out_dir) / RUN
+    with atomic_open(path) as fh:
+        json.dump(full, fh, indent=2, default=_json_default)
+        fh.write("\n")
+    return path
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
 
 def predicted_probabilities(fit: ModelFit, batch) -> torch.Tensor:
@@ -59,8 +115,6 @@ def trials_with_predictions(table, batch, result: FitResult) -> pd.DataFrame:
 
 def write_fit_folder(out_dir: str | Path, table, batch, result: FitResult, record: dict) -> Path:
     """Write fits.csv, starts.csv, trials.csv.gz and run.json into ``out_dir``."""
-    from catmodel.cli.common import frame_hash, write_run_record
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(result.to_frame(), out / FITS)
@@ -172,3 +226,29 @@ def read_fit_folder(path: str | Path) -> FitFolder:
     )
     run = json.loads((p / RUN).read_text()) if (p / RUN).exists() else {}
     return FitFolder(path=p, fits=fits, starts=starts, trials=trials, run=run)
+
+
+def write_parameter_recovery(folder: str | Path, study, record: dict) -> Path:
+    """Write a parameter-recovery study (:class:`~catmodel.compare.recovery.ParameterRecovery`)
+    as a ``catmodel recover`` folder: the fit folder's files (``record`` in its run.json),
+    recovery.csv, recovery_summary.csv and recovery_correlations.csv."""
+    out = write_fit_folder(
+        folder, study.table, study.batch, study.fit, {"kind": "recover", **record}
+    )
+    write_csv(study.recovery, out / "recovery.csv")
+    write_csv(study.summary, out / "recovery_summary.csv")
+    write_csv(study.correlations, out / "recovery_correlations.csv")
+    return out
+
+
+def write_model_recovery(folder: str | Path, study, record: dict) -> Path:
+    """Write a model-recovery study (:class:`~catmodel.compare.model_recovery.ModelRecovery`):
+    confusion.csv, inversion.csv, the per-participant comparison and fits, and run.json."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(study.confusion, out / "confusion.csv")
+    write_csv(study.inversion, out / "inversion.csv")
+    write_csv(study.comparison, out / "model_recovery_comparison.csv")
+    write_csv(study.fits, out / "model_recovery_fits.csv")
+    write_run_record(out, {"kind": "model-recovery", "criterion": study.criterion, **record})
+    return out

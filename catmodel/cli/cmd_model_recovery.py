@@ -27,8 +27,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--models",
-        default="gaussian,prototype,exemplar,alcove",
-        help="comma-separated models (default gaussian,prototype,exemplar,alcove)",
+        default=None,
+        help="comma-separated models (default: every learning model in the registry, "
+        "see `catmodel models`)",
     )
     p.add_argument("--participants", type=int, default=30, help="participants per model")
     p.add_argument("--trials", type=int, default=300, help="trials per participant")
@@ -46,11 +47,14 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from catmodel.cli.common import write_run_record
     from catmodel.compare.model_recovery import model_recovery
+    from catmodel.figures import save_model_recovery
 
     set_threads(args.jobs)
-    models = build_models(args.models, parse_settings(args.settings))
+    from catmodel.models.registry import default_models
+
+    names = args.models if args.models is not None else ",".join(default_models())
+    models = build_models(names, parse_settings(args.settings))
     study = model_recovery(
         models,
         design=args.design,
@@ -63,15 +67,13 @@ def run(args: argparse.Namespace) -> None:
         progress=True,
         **parse_design_options(args.design_option),
     )
-    out = study.write(args.out)
-    write_run_record(
-        out,
+    out = save_model_recovery(
+        study,
+        args.out,
         {
-            "kind": "model-recovery",
             "design": args.design,
             "participants": args.participants,
             "trials": args.trials,
-            "criterion": args.criterion,
             "seed": args.seed,
             "models": {m.name: {"settings": m.settings} for m in models},
         },

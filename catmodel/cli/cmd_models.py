@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> None:
 
     for name, cls in sorted(available_models().items()):
         model = get_model(name)  # a variant with its own settings (e.g. exemplar-decay)
-        print(f"{name}: {cls.summary}")
+        print(f"{name} ({cls.role} model): {cls.summary}")
         for p in model.params(args.features, args.categories):
             gen = p.generating_box
             state = "free" if p.free else f"fixed at {p.default:g}"

@@ -41,7 +41,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from catmodel.fitting.recovery import parameter_recovery
+    from catmodel.compare.recovery import parameter_recovery
+    from catmodel.figures import save_parameter_recovery
 
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> None:
         progress=True,
         **parse_design_options(args.design_option),
     )
-    out = study.write(
+    out = save_parameter_recovery(
+        study,
         args.out,
         {
             "design": args.design,

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import platform
-import sys
-import time
-from pathlib import Path
 
-from catmodel.atomic import atomic_open
 from catmodel.errors import SettingsError
 
 
@@ -106,39 +100,13 @@ def parse_settings(text_list: list[str] | None) -> dict[str, object]:
 
 
 def build_models(names: str, settings: dict[str, object]):
-    """Model instances for a comma-separated list, with ``--set`` settings applied.
+    """Model instances for ``--models`` with ``--set`` settings
+    (:func:`catmodel.models.registry.build_models`)."""
+    from catmodel.models import registry
 
-    A plain setting name applies to every model that has it; ``model.name=value`` to one.
-    A setting no requested model has is an error.
-    """
-    from catmodel.models.registry import available_models, get_model
-
-    wanted = [n.strip() for n in names.split(",") if n.strip()]
-    if not wanted:
+    if not names.strip():
         raise SettingsError("--models: give at least one model name")
-    known = available_models()
-    for n in wanted:
-        if n not in known:
-            raise SettingsError(f"unknown model {n!r} (available: {', '.join(sorted(known))})")
-    used = set()
-    models = []
-    for n in wanted:
-        mine = {}
-        for key, value in settings.items():
-            target, _, setting = key.rpartition(".")
-            if target and target != n:
-                continue
-            if setting in known[n].default_settings:
-                mine[setting] = value
-                used.add(key)
-        models.append(get_model(n, **mine))
-    unused = [k for k in settings if k not in used]
-    if unused:
-        raise SettingsError(
-            f"--set: no requested model has a setting {unused[0]!r} "
-            f"(see `catmodel models` for each model's settings)"
-        )
-    return models
+    return registry.build_models(names, settings)
 
 
 def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
@@ -213,61 +181,6 @@ def set_threads(jobs: int | None) -> None:
     n = min(n, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(n)
     torch.set_num_threads(n)
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and of the packages that determine the numbers."""
-    import numba
-    import numpy
-    import pandas
-    import scipy
-    import torch
-
-    import catmodel
-
-    return {
-        "catmodel": catmodel.__version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "pandas": pandas.__version__,
-        "scipy": scipy.__version__,
-        "numba": numba.__version__,
-        "platform": platform.platform(),
-    }
-
-
-def frame_hash(frame) -> str:
-    """SHA-256 of a table's CSV text: the same data give the same hash."""
-    text = frame.to_csv(index=False).encode()
-    return hashlib.sha256(text).hexdigest()
-
-
-def write_run_record(out_dir: Path, record: dict) -> Path:
-    """Write ``run.json``: command, settings, versions, time (atomically)."""
-    full = {
-        "command": " ".join(["catmodel", *sys.argv[1:]]),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": versions(),
-        **record,
-    }
-    path = out_dir / "run.json"
-    with atomic_open(path) as fh:
-        json.dump(full, fh, indent=2, default=_json_default)
-        fh.write("\n")
-    return path
-
-
-def _json_default(value):
-    import numpy as np
-
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def add_design_options(parser: argparse.ArgumentParser) -> None:

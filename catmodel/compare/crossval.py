@@ -27,8 +27,8 @@ import torch
 from catmodel.errors import SettingsError
 from catmodel.fitting.fit import fit_model
 from catmodel.fitting.likelihood import Objective
-from catmodel.fitting.params import ParameterSet
 from catmodel.models.base import Model
+from catmodel.models.params import ParameterSet
 
 SCHEMES = ("forward", "leave-one-block-out")
 

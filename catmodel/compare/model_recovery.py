@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from catmodel.compare.criteria import per_participant
+from catmodel.compare.recovery import simulate_participants
 from catmodel.fitting.fit import fit as fit_models
-from catmodel.fitting.recovery import simulate_participants
 from catmodel.models.base import Model
 
 
@@ -32,23 +31,6 @@ class ModelRecovery:
     comparison: pd.DataFrame
     fits: pd.DataFrame
     criterion: str
-
-    def write(self, folder: str | Path) -> Path:
-        """Write confusion.csv, inversion.csv, the per-participant comparison and fits, and
-        the heatmaps (model_recovery.png/.pdf) into ``folder``."""
-        from catmodel.atomic import write_csv
-        from catmodel.plots.recovery import plot_model_recovery
-
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        write_csv(self.confusion, out / "confusion.csv")
-        write_csv(self.inversion, out / "inversion.csv")
-        write_csv(self.comparison, out / "model_recovery_comparison.csv")
-        write_csv(self.fits, out / "model_recovery_fits.csv")
-        plot_model_recovery(
-            self.confusion, self.inversion, out / "model_recovery", criterion=self.criterion
-        )
-        return out
 
 
 def model_recovery(

@@ -23,11 +23,11 @@ from catmodel.errors import SettingsError
 from catmodel.fitting.hessian import finite_difference_hessian, standard_errors
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.neldermead import batched_nelder_mead
-from catmodel.fitting.params import ParameterSet
 from catmodel.fitting.result import FitResult, ModelFit
 from catmodel.fitting.search import best_distinct, sobol_candidates
 from catmodel.models.base import Model
-from catmodel.models.registry import get_model
+from catmodel.models.params import ParameterSet
+from catmodel.models.registry import build_models
 
 #: two starts "agree" when their NLLs differ by less than this
 AGREEMENT = 0.1
@@ -92,7 +92,7 @@ def fit(
         if hasattr(data, "n_trials") and hasattr(data, "x")
         else data.to_batch(standardize=standardize)
     )
-    model_list = _as_models(models)
+    model_list = build_models(models)
     _check_overrides(model_list, batch, fix, bounds, free)
     fits = []
     bar = _progress_bar(progress, total=len(model_list) * 100)
@@ -267,20 +267,6 @@ def _refine_nelder_mead(objective: Objective, rows, start_scale, report, options
     result = batched_nelder_mead(fun, z0, **options)
     report(0.95)
     return result.aux, result.fun, result.converged
-
-
-def _as_models(models) -> list[Model]:
-    if isinstance(models, (str, Model)):
-        models = [models]
-    out: list[Model] = []
-    for m in models:
-        if isinstance(m, Model):
-            out.append(m)
-        else:
-            out.extend(get_model(name.strip()) for name in str(m).split(",") if name.strip())
-    if not out:
-        raise SettingsError("no model to fit")
-    return out
 
 
 def _names(model: Model, batch) -> set[str]:

@@ -14,10 +14,10 @@ import math
 import numpy as np
 import torch
 
-from catmodel.fitting.params import ParameterSet
 from catmodel.kernels.choice import choice_nll, profile_temperature
 from catmodel.kernels.common import response_array
 from catmodel.models.base import Model
+from catmodel.models.params import ParameterSet
 from catmodel.models.rollout import rollout_logits
 
 # logits of at most this many learner-trial-categories are held at once (about 256 MB)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from catmodel.fitting.params import ParameterSet
 from catmodel.models.base import Model
+from catmodel.models.params import ParameterSet
 
 
 @dataclass

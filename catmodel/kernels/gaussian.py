@@ -33,7 +33,6 @@ import numba as nb
 import numpy as np
 
 from catmodel.kernels.common import batch_arrays, exp_poly, sincos_poly
-from catmodel.models.covariance import planes
 
 #: learners per lockstep block (eight AVX-512 vectors of doubles)
 LANES = 64
@@ -469,6 +468,7 @@ def gaussian_logits(
     momentum: float,
     generative: float,
     units_per_category: int,
+    planes: np.ndarray,
 ) -> np.ndarray:
     """Logits (L, T, K) of the Gaussian learner; zero on padded trials.
 
@@ -499,11 +499,12 @@ def gaussian_logits(
         Weight of the generative term (0: none).
     units_per_category
         Units per category, M.
+    planes
+        (D (D - 1) / 2, 2) the (p, q) coordinate planes of the Givens rotations, in the order
+        the step function applies them.
     """
     x, feedback, n_trials = batch_arrays(batch)
-    d = x.shape[2]
-    # the Givens planes in the order the step function applies them
-    plane_pq = np.array(planes(d), dtype=np.int64).reshape(-1, 2)
+    plane_pq = np.asarray(planes, dtype=np.int64).reshape(-1, 2)
     plane_p = np.ascontiguousarray(plane_pq[:, 0])
     plane_q = np.ascontiguousarray(plane_pq[:, 1])
     # every element is written by the kernel (zeros on padded trials)

@@ -63,7 +63,7 @@ Learning curves in the generating box (method in :mod:`catmodel.models.similarit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import torch
@@ -121,6 +121,15 @@ def session_nodes(batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     arrays = (nodes, first, n_nodes)
     batch.meta[key] = (batch.x, arrays)
     return arrays
+
+
+class AlcoveState(NamedTuple):
+    """ALCOVE's learned attention and weights, and its (fixed) exemplar nodes."""
+
+    attention: torch.Tensor  #: (L, D) dimensional attention strengths
+    weights: torch.Tensor  #: (L, K, J) association weights of the nodes
+    nodes: torch.Tensor  #: (L, J, D) node positions (the session's stimuli)
+    first: torch.Tensor  #: (L, J) long: the trial from which each node is active
 
 
 class Alcove(Model):
@@ -194,7 +203,7 @@ class Alcove(Model):
         n, j, d = h.shape
         attention = torch.full((n, d), 1.0 / d, dtype=x.dtype, device=x.device)
         weights = torch.zeros((n, batch.n_categories, j), dtype=x.dtype, device=x.device)
-        return attention, weights, h, start
+        return AlcoveState(attention, weights, h, start)
 
     def step(self, state, t, x, feedback, values: Mapping[str, torch.Tensor]):
         attention, weights, h, start = state
@@ -229,7 +238,7 @@ class Alcove(Model):
             attention - (values["lr_attn"] * c)[:, None] * grad_attention, 0.0, ATTENTION_LIMIT
         )
         learn = feedback >= 0
-        new_state = (
+        new_state = AlcoveState(
             torch.where(learn[:, None], new_attention, attention),
             torch.where(learn[:, None, None], new_weights, weights),
             h,

@@ -26,7 +26,30 @@ import torch
 
 from catmodel.errors import SettingsError
 
-State = tuple[torch.Tensor, ...]
+#: a learner state: a NamedTuple of tensors (or of tuples of tensors), one per model
+State = tuple
+
+
+def map_state(fn, state):
+    """``state`` with ``fn`` applied to every tensor in it (nested tuples keep their types)."""
+    if isinstance(state, torch.Tensor):
+        return fn(state)
+    items = [map_state(fn, s) for s in state]
+    return type(state)(*items) if hasattr(state, "_fields") else tuple(items)
+
+
+def state_tensors(state) -> list[torch.Tensor]:
+    """Every tensor of a state, depth first (for comparisons and checks)."""
+    if isinstance(state, torch.Tensor):
+        return [state]
+    return [t for s in state for t in state_tensors(s)]
+
+
+#: model roles: learning models join the default lists of studies that compare learners;
+#: response-only models (fitted to responses, learning nothing) are used only when named
+LEARNING = "learning"
+RESPONSE_ONLY = "response-only"
+ROLES = (LEARNING, RESPONSE_ONLY)
 
 
 @dataclass(frozen=True)
@@ -141,6 +164,8 @@ class Model:
 
     name: str = ""
     summary: ClassVar[str] = ""
+    #: :data:`LEARNING` or :data:`RESPONSE_ONLY` (see :mod:`catmodel.models.registry`)
+    role: ClassVar[str] = LEARNING
     default_settings: ClassVar[dict[str, Any]] = {}
     #: documented per setting, shown by ``catmodel models``
     setting_docs: ClassVar[dict[str, str]] = {}

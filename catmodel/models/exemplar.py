@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import torch
@@ -70,6 +70,13 @@ from catmodel.models.similarity import (
 
 #: upper bound of the memory decay rate per trial (see the module docstring)
 DECAY_UPPER = 1.0
+
+
+class ExemplarState(NamedTuple):
+    """The exemplars stored so far: one memory slot per trial."""
+
+    memory: torch.Tensor  #: (L, T, D) the stimulus of each feedback trial
+    stored: torch.Tensor  #: (L, T, K) bool: the slot holds an exemplar of category k
 
 
 class Exemplar(Model):
@@ -126,7 +133,7 @@ class Exemplar(Model):
         t_max = batch.max_trials
         memory = torch.zeros((n, t_max, batch.n_features), dtype=x.dtype, device=x.device)
         stored = torch.zeros((n, t_max, batch.n_categories), dtype=torch.bool, device=x.device)
-        return memory, stored
+        return ExemplarState(memory, stored)
 
     def step(self, state, t, x, feedback, values: Mapping[str, torch.Tensor]):
         memory, stored = state
@@ -155,7 +162,7 @@ class Exemplar(Model):
         label = torch.nn.functional.one_hot(feedback.clamp(min=0), k).bool()  # (L, K)
         new_memory = torch.where(here[:, :, None], x[:, None, :], memory)
         new_stored = torch.where(here[:, :, None], label[:, None, :], stored)
-        return (new_memory, new_stored), logits
+        return ExemplarState(new_memory, new_stored), logits
 
     # --- kernel -----------------------------------------------------------------------
     def kernel_logits(self, batch, index, values):

@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import torch
 
 from catmodel.errors import SettingsError
 from catmodel.models.base import Model, Param, State, make_temperature
-from catmodel.models.covariance import FullMatrix, Spectral, make_covariance
+from catmodel.models.covariance import FullMatrix, Spectral, make_covariance, planes
 
 
 def halton(n_points: int, n_dims: int) -> np.ndarray:
@@ -64,6 +64,19 @@ def _primes(n: int) -> list[int]:
             found.append(candidate)
         candidate += 1
     return found
+
+
+class GaussianState(NamedTuple):
+    """The learners' units, association weights and SGD momentum buffers."""
+
+    means: torch.Tensor  #: (L, J, D) unit means
+    weights: torch.Tensor  #: (L, K, J) association weights
+    means_velocity: torch.Tensor  #: (L, J, D) momentum buffer of the means
+    weights_velocity: torch.Tensor  #: (L, K, J) momentum buffer of the weights
+    failed_at: torch.Tensor  #: (L,) long: trial at which a ``full`` covariance failed, or -1
+    mean_box: torch.Tensor  #: (2, D) the box the means are clamped to
+    cov: tuple[torch.Tensor, ...]  #: the covariance parameterisation's own state
+    cov_velocity: tuple[torch.Tensor, ...]  #: momentum buffers of ``cov``
 
 
 class Gaussian(Model):
@@ -188,17 +201,13 @@ class Gaussian(Model):
         lo, hi = self.mean_box(batch)
         box = torch.as_tensor(np.stack([lo, hi]), dtype=x.dtype, device=x.device)
         zeros = tuple(torch.zeros_like(c) for c in cov)
-        return (mu, w, torch.zeros_like(mu), torch.zeros_like(w), failed_at, box, *cov, *zeros)
-
-    def split_state(self, state: State):
-        mu, w, b_mu, b_w, failed_at, box = state[:6]
-        rest = state[6:]
-        n = len(rest) // 2
-        return mu, w, b_mu, b_w, failed_at, box, tuple(rest[:n]), tuple(rest[n:])
+        return GaussianState(
+            mu, w, torch.zeros_like(mu), torch.zeros_like(w), failed_at, box, tuple(cov), zeros
+        )
 
     # --- one trial --------------------------------------------------------------------
     def step(self, state, t, x, feedback, values: Mapping[str, torch.Tensor]):
-        mu, w, b_mu, b_w, failed_at, box, cov, b_cov = self.split_state(state)
+        mu, w, b_mu, b_w, failed_at, box, cov, b_cov = state
         k = w.shape[1]
         d = x[:, None, :] - mu
         log_a, ctx = self.cov.log_density(d, cov)
@@ -236,15 +245,15 @@ class Gaussian(Model):
         )
 
         keep = learn
-        new = (
+        new = GaussianState(
             _where(keep, mu_new, mu),
             _where(keep, w_new, w),
             _where(keep, b_mu_new, b_mu),
             _where(keep, b_w_new, b_w),
             failed_at,
             box,
-            *(_where(keep, n_, o) for n_, o in zip(cov_new, cov, strict=True)),
-            *(_where(keep, n_, o) for n_, o in zip(b_cov_new, b_cov, strict=True)),
+            tuple(_where(keep, n_, o) for n_, o in zip(cov_new, cov, strict=True)),
+            tuple(_where(keep, n_, o) for n_, o in zip(b_cov_new, b_cov, strict=True)),
         )
         return new, logits
 
@@ -269,17 +278,16 @@ class Gaussian(Model):
             momentum=float(self.settings["momentum"]),
             generative=float(self.settings["generative"]),
             units_per_category=self.units_per_category,
+            planes=planes(batch.n_features),
         )
 
     # --- inspection -------------------------------------------------------------------
     def describe_state(self, state: State, index: int) -> dict:
-        mu, w, *_ = self.split_state(state)
-        cov = self.split_state(state)[6]
-        sigma = self.cov.matrices(tuple(c[index : index + 1] for c in cov))[0]
+        sigma = self.cov.matrices(tuple(c[index : index + 1] for c in state.cov))[0]
         return {
-            "means": mu[index].detach().cpu().numpy(),
+            "means": state.means[index].detach().cpu().numpy(),
             "covariances": sigma.detach().cpu().numpy(),
-            "weights": w[index].detach().cpu().numpy(),
+            "weights": state.weights[index].detach().cpu().numpy(),
         }
 
 

@@ -14,12 +14,12 @@ factor e of each other, e.g. between .27 and .73 with two categories).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import torch
 
-from catmodel.models.base import Model, Param, State
+from catmodel.models.base import RESPONSE_ONLY, Model, Param, State
 
 #: bounds of the bias log ratios
 BIAS_BOUND = 5.0
@@ -30,10 +30,17 @@ def bias_names(n_categories: int) -> list[str]:
     return [f"bias_{k + 1}" for k in range(n_categories - 1)]
 
 
+class GuessingState(NamedTuple):
+    """No state: a zero tensor whose shape carries the number of categories."""
+
+    shape: torch.Tensor  #: (L, K) zeros
+
+
 class Guessing(Model):
     """Biased random responding: P(k) = b_k on every trial."""
 
     name = "guessing"
+    role = RESPONSE_ONLY
     summary = "biased random responder (no learning): the floor every learning model must beat"
     default_settings: ClassVar[dict] = {}
     setting_docs: ClassVar[dict] = {}
@@ -55,10 +62,10 @@ class Guessing(Model):
 
     def init_state(self, batch, index, values) -> State:
         # no state; the number of categories rides along so that step can shape its logits
-        return (
+        return GuessingState(
             torch.zeros(
                 (len(index), batch.n_categories), dtype=batch.x.dtype, device=batch.x.device
-            ),
+            )
         )
 
     def step(self, state, t, x, feedback, values: Mapping[str, torch.Tensor]):

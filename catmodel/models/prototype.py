@@ -45,7 +45,7 @@ Learning curves in the generating box (method in :mod:`catmodel.models.similarit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import torch
@@ -59,6 +59,13 @@ from catmodel.models.similarity import (
     fill_missing,
     metric_exponent,
 )
+
+
+class PrototypeState(NamedTuple):
+    """One learner's prototypes and how many feedback trials each category has had."""
+
+    prototypes: torch.Tensor  #: (L, K, D) running category means
+    counts: torch.Tensor  #: (L, K) feedback trials per category
 
 
 class Prototype(Model):
@@ -106,7 +113,7 @@ class Prototype(Model):
             (n, batch.n_categories, batch.n_features), dtype=x.dtype, device=x.device
         )
         count = torch.zeros((n, batch.n_categories), dtype=x.dtype, device=x.device)
-        return proto, count
+        return PrototypeState(proto, count)
 
     def step(self, state, t, x, feedback, values: Mapping[str, torch.Tensor]):
         proto, count = state
@@ -125,7 +132,7 @@ class Prototype(Model):
         moved = proto + rate[:, :, None] * (x[:, None, :] - proto)
         new_proto = torch.where(hit[:, :, None], moved, proto)
         new_count = torch.where(hit, count + 1.0, count)
-        return (new_proto, new_count), logits
+        return PrototypeState(new_proto, new_count), logits
 
     # --- kernel -----------------------------------------------------------------------
     def kernel_logits(self, batch, index, values):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import torch
 
-from catmodel.models.base import Model, State
+from catmodel.models.base import Model, State, map_state
 
 
 def as_value_tensors(values: Mapping[str, object], like: torch.Tensor, n: int):
@@ -104,7 +104,7 @@ def torch_rollout(
         state, logits = model.step(state, t, x[:, t], fb, values)
         outputs.append(torch.where(present[:, None], logits, torch.zeros_like(logits)))
         if t in keep:
-            kept[t] = tuple(s.detach().clone() for s in state)
+            kept[t] = map_state(lambda s: s.detach().clone(), state)
     if not outputs:
         k = batch.n_categories
         return x.new_zeros((len(index), 0, k)), kept

@@ -146,7 +146,11 @@ def replicate_state(state: tuple, n: int) -> tuple:
     The repeats are views (no copies): a model step builds a new state and never writes into
     the old one.
     """
-    return tuple(s.expand(n, *s.shape[1:]) if s.dim() and s.shape[0] == 1 else s for s in state)
+    from catmodel.models.base import map_state
+
+    return map_state(
+        lambda s: s.expand(n, *s.shape[1:]) if s.dim() and s.shape[0] == 1 else s, state
+    )
 
 
 def state_probabilities(

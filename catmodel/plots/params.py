@@ -18,7 +18,7 @@ from catmodel.plots.style import PALETTE
 def registry_scales(model: str, n_features: int, n_categories: int) -> dict[str, str]:
     """``{parameter: scale}`` of a model's default free parameters (for folders without a run
     record)."""
-    from catmodel.fitting.params import ParameterSet
+    from catmodel.models.params import ParameterSet
     from catmodel.models.registry import get_model
 
     pset = ParameterSet.for_model(get_model(model), n_features, n_categories)

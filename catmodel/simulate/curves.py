@@ -25,12 +25,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from catmodel.results import probability_column
-
 #: Columns of :func:`curves_table`, before the optional group and predictive-interval columns.
 CURVE_COLUMNS = ("source", "block", "mean", "ci_low", "ci_high", "n")
 
 Columns = str | Sequence[str] | None
+
+
+def probability_column(model: str, label) -> str:
+    """Name of the column holding ``model``'s predicted probability of response ``label``."""
+    return f"p_{model}_{label}"
 
 
 def _names(columns: Columns) -> list[str]:

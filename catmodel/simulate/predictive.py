@@ -13,8 +13,8 @@ import pandas as pd
 from catmodel.data.batch import Standardization
 from catmodel.data.trials import TrialTable
 from catmodel.errors import CatmodelError, SettingsError
-from catmodel.fitting.params import ParameterSet
 from catmodel.models.base import Model
+from catmodel.models.params import ParameterSet
 from catmodel.simulate.designs import make_design
 from catmodel.simulate.simulate import simulate_responses
 

@@ -9,10 +9,10 @@ import torch
 
 from catmodel.cli.main import main
 from catmodel.compare.crossval import cross_validate
+from catmodel.compare.recovery import simulate_participants
 from catmodel.fitting.fit import fit_model
 from catmodel.fitting.likelihood import Objective
-from catmodel.fitting.params import ParameterSet
-from catmodel.fitting.recovery import simulate_participants
+from catmodel.models.params import ParameterSet
 from catmodel.models.registry import get_model
 
 

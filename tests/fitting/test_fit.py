@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from catmodel.compare.recovery import parameter_recovery, simulate_participants
 from catmodel.fitting.fit import fit
 from catmodel.fitting.likelihood import Objective
-from catmodel.fitting.recovery import parameter_recovery, simulate_participants
 from catmodel.models.gaussian import Gaussian
 
 

@@ -10,10 +10,10 @@ from scipy.optimize import minimize
 from catmodel.errors import SettingsError
 from catmodel.fitting.likelihood import Objective, torch_nll
 from catmodel.fitting.neldermead import batched_nelder_mead
-from catmodel.fitting.params import ParameterSet
 from catmodel.kernels.choice import choice_nll, profile_temperature
 from catmodel.models.choice import response_log_likelihood
 from catmodel.models.gaussian import Gaussian
+from catmodel.models.params import ParameterSet
 from catmodel.models.rollout import rollout_logits
 
 

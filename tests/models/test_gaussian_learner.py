@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from catmodel.models.base import state_tensors
 from catmodel.models.covariance import FullMatrix, LogCholesky, Spectral
 from catmodel.models.gaussian import Gaussian, halton
 from catmodel.models.rollout import rollout_logits, torch_rollout
@@ -68,7 +69,7 @@ def test_learner_step_is_one_sgd_step_on_its_loss(small_batch, generative):
     # walk a few trials so the weights are not zero
     for t in range(5):
         state, _ = model.step(state, t, small_batch.x[:, t], small_batch.feedback[:, t], lr)
-    mu, w, _, _, _, _, cov, _ = model.split_state(state)
+    mu, w, _, _, _, _, cov, _ = state
     x, fb = small_batch.x[:, 5], small_batch.feedback[:, 5]
     new, _ = model.step(state, 5, x, fb, lr)
     params = [
@@ -87,8 +88,8 @@ def test_learner_step_is_one_sgd_step_on_its_loss(small_batch, generative):
             * (torch.logsumexp(log_a.masked_fill(~own, -math.inf), -1) - math.log(2)).sum()
         )
     grads = torch.autograd.grad(loss, params)
-    new_mu, new_w, *_ = model.split_state(new)
-    new_cov = model.split_state(new)[6]
+    new_mu, new_w, *_ = new
+    new_cov = new.cov
     assert torch.allclose(new_mu, mu - 0.1 * grads[0], atol=1e-12)
     assert torch.allclose(new_w, w - 0.3 * grads[1], atol=1e-12)
     for c_new, c_old, gr in zip(new_cov, cov, grads[2:], strict=True):
@@ -106,7 +107,7 @@ def test_no_feedback_trials_leave_the_state_unchanged(small_batch):
     state = model.init_state(small_batch, idx, vals)
     state, _ = model.step(state, 0, small_batch.x[:, 0], small_batch.feedback[:, 0], vals)
     after, _ = model.step(state, 1, small_batch.x[:, 1], torch.full((3,), -1), vals)
-    for a, b in zip(state, after, strict=True):
+    for a, b in zip(state_tensors(state), state_tensors(after), strict=True):
         assert torch.equal(a, b)
 
 
@@ -121,11 +122,13 @@ def test_eigenvalues_stay_in_the_band_at_absurd_learning_rates(small_batch):
         logits, kept = torch_rollout(model, batch, idx, vals, keep_states=[30, 59])
         assert torch.isfinite(logits).all()
         for t in (30, 59):
-            sigma = model.cov.matrices(model.split_state(kept[t])[6]).double()
+            sigma = model.cov.matrices(kept[t].cov).double()
             eig = torch.linalg.eigvalsh(sigma)
             assert eig.min() >= 0.01**2 * (1 - 1e-5)
             assert eig.max() <= 2.0**2 * (1 + 1e-5)
-            assert torch.isfinite(torch.stack([s.double().sum() for s in kept[t]])).all()
+            assert torch.isfinite(
+                torch.stack([s.double().sum() for s in state_tensors(kept[t])])
+            ).all()
 
 
 def test_original_full_matrix_reports_the_failing_trial_instead_of_crashing(small_batch):
@@ -136,7 +139,7 @@ def test_original_full_matrix_reports_the_failing_trial_instead_of_crashing(smal
         for k, v in {"lr_mu": 0.01, "lr_cov": 50.0, "lr_w": 5.0}.items()
     }
     logits, kept = torch_rollout(model, small_batch, idx, vals, keep_states=[45])
-    failed_at = model.split_state(kept[45])[4]
+    failed_at = kept[45].failed_at
     assert (failed_at >= 0).all(), "a huge lr_cov should break the raw matrix"
     for i, t in enumerate(failed_at.tolist()):
         assert torch.isnan(logits[i, t:45]).all() and torch.isfinite(logits[i, :t]).all()

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from catmodel.fitting.likelihood import Objective, torch_nll
-from catmodel.fitting.params import ParameterSet
+from catmodel.models.base import state_tensors
+from catmodel.models.params import ParameterSet
 from catmodel.models.registry import available_models, get_model
 from catmodel.models.rollout import as_value_tensors, rollout_logits
 from catmodel.simulate.simulate import response_probabilities, simulate_responses
@@ -201,12 +202,13 @@ def test_trials_without_feedback_leave_the_state_unchanged(name, settings, make_
     for t in range(6):
         fb = batch.category[:, t]  # learn from the first trials
         state, _ = model.step(state, t, batch.x[:, t], fb, values)
-    before = tuple(s.clone() for s in state)
+    before = [s.clone() for s in state_tensors(state)]
     none = torch.full((3,), -1, dtype=torch.long)
     after, logits_none = model.step(state, 6, batch.x[:, 6], none, values)
-    for b, a in zip(before, after, strict=True):
+    for b, a in zip(before, state_tensors(after), strict=True):
         assert torch.equal(b, a)
-    for b, s in zip(before, state, strict=True):  # and the input state was not modified
+    # and the input state was not modified
+    for b, s in zip(before, state_tensors(state), strict=True):
         assert torch.equal(b, s)
     # the logits of a trial do not depend on its own feedback
     _, logits_fb = model.step(state, 6, batch.x[:, 6], batch.category[:, 6], values)

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from catmodel.fitting.likelihood import Objective
-from catmodel.fitting.params import ParameterSet
 from catmodel.models.guessing import Guessing
+from catmodel.models.params import ParameterSet
 from catmodel.simulate.simulate import response_probabilities
 
 

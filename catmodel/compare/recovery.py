@@ -10,7 +10,6 @@ fitted with the same defaults ``catmodel fit`` uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,9 @@ import pandas as pd
 from catmodel.data.trials import TrialTable
 from catmodel.fitting.fit import fit as fit_models
 from catmodel.fitting.likelihood import Objective
-from catmodel.fitting.params import ParameterSet
 from catmodel.fitting.result import FitResult, ModelFit
 from catmodel.models.base import Model
+from catmodel.models.params import ParameterSet
 from catmodel.simulate.designs import make_design
 from catmodel.simulate.simulate import sample_parameters, simulate_responses
 
@@ -51,25 +50,6 @@ class ParameterRecovery:
     fit: FitResult
     table: TrialTable
     batch: object
-
-    def write(self, folder: str | Path, record: dict) -> Path:
-        """Write the study as a ``catmodel recover`` results folder.
-
-        The fit folder's files (with ``record`` in its run.json), recovery.csv,
-        recovery_summary.csv, recovery_correlations.csv and the true-vs-recovered figure.
-        """
-        from catmodel.atomic import write_csv
-        from catmodel.plots.recovery import plot_parameter_recovery
-        from catmodel.results import write_fit_folder
-
-        out = write_fit_folder(
-            folder, self.table, self.batch, self.fit, {"kind": "recover", **record}
-        )
-        write_csv(self.recovery, out / "recovery.csv")
-        write_csv(self.summary, out / "recovery_summary.csv")
-        write_csv(self.correlations, out / "recovery_correlations.csv")
-        plot_parameter_recovery(self.recovery, self.summary, out / "recovery")
-        return out
 
 
 def simulate_participants(
