@@ -18,7 +18,12 @@ from catmodel.compare.criteria import (
     group_sums,
     per_participant,
 )
-from catmodel.compare.groupstats import ParameterComparison, compare_parameters, use_log_scale
+from catmodel.compare.groupstats import (
+    ParameterComparison,
+    analysis_scale,
+    compare_parameters,
+    use_log_scale,
+)
 from catmodel.compare.lrt import (
     LRTResult,
     chi2_mixture_sf,
@@ -36,6 +41,7 @@ __all__ = [
     "UnknownCriterionError",
     "aic",
     "akaike_weights",
+    "analysis_scale",
     "bic",
     "bms_from_fits",
     "chi2_mixture_sf",

@@ -4,7 +4,9 @@ One row per participant: ordinary least squares with the condition as a categori
 factor. Several rows per participant (several problems, or a within-participant
 condition): a linear mixed model with a random intercept per participant, so that
 the participant's repeated estimates are not counted as independent. Parameters that
-live on a log scale (learning rates, sensitivities) are compared as log10 values.
+live on a log scale (learning rates, sensitivities) are compared as log10 values, and
+probabilities on a logit scale (``lapse``) as log-odds, ``ln(p / (1 - p))`` — the scales the
+fits search and report them on; the table's ``response`` column names the scale used.
 """
 
 from __future__ import annotations
@@ -17,8 +19,24 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 from catmodel.compare.criteria import FitsTableError
+from catmodel.errors import SettingsError
 
-__all__ = ["ParameterComparison", "compare_parameters", "use_log_scale"]
+__all__ = [
+    "ANALYSIS_SCALES",
+    "ParameterComparison",
+    "UnknownScaleError",
+    "analysis_scale",
+    "compare_parameters",
+    "use_log_scale",
+]
+
+#: the scales a parameter can be compared on (those of :class:`catmodel.models.base.Param`)
+ANALYSIS_SCALES: tuple[str, ...] = ("log", "logit", "linear")
+
+
+class UnknownScaleError(SettingsError, ValueError):
+    """A parameter's scale is none of :data:`ANALYSIS_SCALES`."""
+
 
 TIDY_COLUMNS: tuple[str, ...] = (
     "term",
@@ -43,10 +61,11 @@ class ParameterComparison(NamedTuple):
     condition's mean, ``C(by)[T.level]`` the difference of ``level`` from it) and a
     last row ``C(by) [omnibus]`` with the test that all condition means are equal:
     an F test for OLS, a Wald χ² test for the mixed model. Columns: ``term,
-    response`` (``"log10(name)"`` or ``"name"``), ``estimate, se, statistic,
-    statistic_type`` (``t``, ``z``, ``F`` or ``chi2``), ``df_num, df_denom, p,
-    ci_low, ci_high, n``. ``n`` counts the observations of the condition a
-    coefficient refers to (the reference condition for the intercept) and all
+    response`` (``"log10(name)"``, ``"logit(name)"`` or ``"name"``: the scale
+    compared), ``estimate, se, statistic, statistic_type`` (``t``, ``z``, ``F`` or
+    ``chi2``), ``df_num, df_denom, p, ci_low, ci_high, n``. ``n`` counts the
+    observations of the condition a coefficient refers to (the reference condition
+    for the intercept) and all
     observations for the omnibus row.
     """
 
@@ -65,23 +84,55 @@ def use_log_scale(
 
     Parameters
     ----------
+    values, parameter, log, log_scaled, scales
+        As for :func:`analysis_scale`.
+
+    Returns
+    -------
+    bool
+        ``analysis_scale(...) == "log"``.
+    """
+    return analysis_scale(values, parameter, log, log_scaled, scales) == "log"
+
+
+def analysis_scale(
+    values: pd.Series | np.ndarray,
+    parameter: str,
+    log: bool | None = None,
+    log_scaled: Iterable[str] | None = None,
+    scales: Mapping[str, str] | None = None,
+) -> str:
+    """The scale ``parameter`` is compared on: ``"log"``, ``"logit"`` or ``"linear"``.
+
+    Parameters
+    ----------
     values
         The parameter's values.
     parameter
         Its column name.
     log
-        ``True`` or ``False`` forces the choice (``True`` with a non-positive value
-        raises ``ValueError``); ``None`` decides from the other arguments.
+        ``True`` or ``False`` forces log10 or the natural scale (``True`` with a
+        non-positive value raises ``ValueError``); ``None`` decides from the other
+        arguments.
     log_scaled
         Names of log-scaled parameters.
     scales
-        ``{name: "log" | "linear"}``; overrides ``log_scaled`` for names it lists.
+        ``{name: "log" | "logit" | "linear"}`` (the fit's scales, e.g. from
+        :func:`catmodel.results.free_parameter_scales`); overrides ``log_scaled`` for
+        names it lists.
 
     Returns
     -------
-    bool
-        With ``log=None``: true when all values are positive and the parameter is
-        marked log-scaled by ``scales`` or ``log_scaled``.
+    str
+        With ``log=None``: ``"log"`` when the parameter is marked log-scaled and all
+        values are positive; ``"logit"`` when its scale is ``"logit"`` and all values
+        lie strictly between 0 and 1; ``"linear"`` otherwise (a transform that a value
+        lies outside of would drop that participant).
+
+    Raises
+    ------
+    UnknownScaleError
+        ``scales`` gives the parameter a scale not in :data:`ANALYSIS_SCALES`.
     """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
@@ -89,14 +140,36 @@ def use_log_scale(
     if log is not None:
         if log and not positive:
             raise ValueError(f"log scale asked for {parameter!r}, which has values <= 0")
-        return bool(log)
+        return "log" if log else "linear"
     if scales is not None and parameter in scales:
         scale = str(scales[parameter]).lower()
-        if scale not in ("log", "linear"):
-            raise ValueError(f"scale of {parameter!r} must be 'log' or 'linear', not {scale!r}")
-        return scale == "log" and positive
+        if scale not in ANALYSIS_SCALES:
+            raise UnknownScaleError(
+                f"scale of {parameter!r} must be one of {', '.join(ANALYSIS_SCALES)}, not {scale!r}"
+            )
+        if scale == "log" and positive:
+            return "log"
+        if scale == "logit" and positive and bool(np.all(v < 1)):
+            return "logit"
+        return "linear"
     marked = log_scaled is not None and parameter in set(log_scaled)
-    return marked and positive
+    return "log" if marked and positive else "linear"
+
+
+def transformed(values: pd.Series, scale: str) -> pd.Series:
+    """``values`` on ``scale``: log10, log-odds (natural log) or unchanged."""
+    x = values.astype(float)
+    if scale == "log":
+        return np.log10(x)
+    if scale == "logit":
+        return np.log(x) - np.log1p(-x)
+    return x
+
+
+def response_label(parameter: str, scale: str) -> str:
+    """What the table's ``response`` column says: ``log10(name)``, ``logit(name)`` or
+    ``name``."""
+    return {"log": f"log10({parameter})", "logit": f"logit({parameter})"}.get(scale, parameter)
 
 
 def compare_parameters(
@@ -124,13 +197,14 @@ def compare_parameters(
     by
         Condition column, entered as a categorical factor ``C(by)``.
     log
-        Analyse ``log10(parameter)``: ``True``/``False`` forces it; ``None`` (default)
-        decides with :func:`use_log_scale` from ``log_scaled`` and ``scales``.
+        Analyse ``log10(parameter)``: ``True``/``False`` forces it (or the natural
+        scale); ``None`` (default) decides with :func:`analysis_scale` from
+        ``log_scaled`` and ``scales`` (log10, logit or natural).
     groups
         Column identifying the participant, the grouping of the random intercept;
         defaults to ``"participant"``.
     log_scaled, scales
-        Which parameters are log-scaled (see :func:`use_log_scale`).
+        Which parameters are log- or logit-scaled (see :func:`analysis_scale`).
     levels
         Order of the condition levels; the first is the reference. Defaults to the
         sorted levels.
@@ -156,9 +230,9 @@ def compare_parameters(
     if data.empty:
         raise FitsTableError(f"no finite values of {parameter!r}")
 
-    as_log = use_log_scale(data[parameter], parameter, log, log_scaled, scales)
-    data["_y"] = np.log10(data[parameter]) if as_log else data[parameter].astype(float)
-    response = f"log10({parameter})" if as_log else parameter
+    scale = analysis_scale(data[parameter], parameter, log, log_scaled, scales)
+    data["_y"] = transformed(data[parameter], scale)
+    response = response_label(parameter, scale)
 
     present = sorted(pd.unique(data[by]).tolist())
     order = list(levels) if levels is not None else present

@@ -8,7 +8,13 @@ import pytest
 from scipy import stats
 
 from catmodel.compare.criteria import FitsTableError
-from catmodel.compare.groupstats import compare_parameters, use_log_scale
+from catmodel.compare.groupstats import (
+    UnknownScaleError,
+    analysis_scale,
+    compare_parameters,
+    use_log_scale,
+)
+from catmodel.errors import CatmodelError
 
 
 def between_subjects(seed: int, effects: dict[str, float], n_per: int = 40, sd: float = 0.25):
@@ -154,3 +160,41 @@ def test_errors():
         compare_parameters(data, "missing")
     with pytest.raises(FitsTableError, match="two levels"):
         compare_parameters(data[data.condition == "a"], "c")
+
+
+def test_logit_scaled_parameters_are_compared_as_log_odds():
+    """A freed lapse (scale "logit", as run.json records it) is compared on the logit scale
+    the fit searched it on, and the table says so."""
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame(
+        {
+            "participant": [f"s{i}" for i in range(40)],
+            "condition": ["a"] * 20 + ["b"] * 20,
+            "lapse": np.concatenate([rng.uniform(0.01, 0.1, 20), rng.uniform(0.05, 0.3, 20)]),
+        }
+    )
+    _, table = compare_parameters(data, "lapse", scales={"lapse": "logit"})
+    assert (table["response"] == "logit(lapse)").all()
+    log_odds = np.log(data["lapse"] / (1 - data["lapse"]))
+    means = log_odds.groupby(data["condition"]).mean()
+    coef = table.set_index("term")
+    assert coef.loc["Intercept", "estimate"] == pytest.approx(means["a"], abs=1e-10)
+    assert coef.loc["C(condition)[T.b]", "estimate"] == pytest.approx(
+        means["b"] - means["a"], abs=1e-10
+    )
+    # a value on the edge of (0, 1) has no logit: the natural scale, said so
+    edge = data.assign(lapse=data["lapse"].where(data.index > 0, 0.0))
+    _, natural = compare_parameters(edge, "lapse", scales={"lapse": "logit"})
+    assert (natural["response"] == "lapse").all()
+
+
+def test_analysis_scale_rules_and_unknown_scales():
+    inside = np.array([0.1, 0.4])
+    assert analysis_scale(inside, "p", scales={"p": "logit"}) == "logit"
+    assert analysis_scale(np.array([0.1, 1.0]), "p", scales={"p": "logit"}) == "linear"
+    assert analysis_scale(inside, "p", scales={"p": "log"}) == "log"
+    assert analysis_scale(inside, "p", scales={"p": "linear"}) == "linear"
+    assert not use_log_scale(inside, "p", scales={"p": "logit"})
+    with pytest.raises(UnknownScaleError, match="probit"):
+        analysis_scale(inside, "p", scales={"p": "probit"})
+    assert issubclass(UnknownScaleError, CatmodelError)  # the CLI reports it on one line
