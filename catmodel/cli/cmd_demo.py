@@ -33,16 +33,19 @@ def add_parser(sub) -> None:
         "--out",
         type=Path,
         default=Path("."),
-        help="folder for the figure (default: the current folder)",
+        help="folder for the figure (default: the current folder; created when missing; "
+        "an existing file is refused)",
     )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
+    from catmodel.cli.common import check_out_folder
     from catmodel.demo import plot_demo, run_demo
 
     if args.lr_cov < 0 or args.generative < 0:
         raise SettingsError("--lr-cov and --generative must be non-negative")
+    check_out_folder(args.out)
     result = run_demo(lr_cov=args.lr_cov, generative=args.generative, seeds=(args.seed,))
     name = f"demo_lrcov{args.lr_cov:g}" + (f"_gen{args.generative:g}" if args.generative else "")
     written = plot_demo(

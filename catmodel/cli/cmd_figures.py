@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
         type=Path,
         default=None,
         metavar="FIGDIR",
-        help="folder for the figures (default: DIR/figures)",
+        help="folder for the figures (default: DIR/figures; created when missing; an "
+        "existing file is refused)",
     )
     p.add_argument(
         "--participant",
@@ -68,13 +69,15 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from catmodel.figures import draw_figures
+    from catmodel.cli.common import check_out_folder
+    from catmodel.figures import check_formats, draw_figures
 
-    out = args.out if args.out is not None else args.folder / "figures"
+    out = check_out_folder(args.out if args.out is not None else args.folder / "figures")
+    formats = check_formats(args.format.split(","))
     written = draw_figures(
         args.folder,
         out,
-        formats=args.format.split(","),
+        formats=formats,
         participant=args.participant,
         runs=args.runs,
         seed=args.seed,

@@ -9,6 +9,7 @@ from pathlib import Path
 from catmodel.cli.common import (
     add_fit_options,
     build_models,
+    check_out_folder,
     parse_bounds,
     parse_fix,
     parse_settings,
@@ -32,7 +33,12 @@ def add_parser(sub) -> None:
         default="gaussian",
         help="model name or comma-separated names (see `catmodel models`)",
     )
-    p.add_argument("--out", type=Path, required=True, help="results folder")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="results folder (created when missing; an existing file is refused)",
+    )
     p.add_argument(
         "--no-standardize",
         action="store_true",
@@ -48,6 +54,9 @@ def run(args: argparse.Namespace) -> None:
     from catmodel.fitting.fit import fit
     from catmodel.results import write_fit_folder
 
+    # everything that can be checked without the data, before the data are loaded
+    check_out_folder(args.out)
+    fix, bounds = parse_fix(args.fix), parse_bounds(args.bounds)
     set_threads(args.jobs)
     models = build_models(args.models, parse_settings(args.settings))
     table = load_trials(args.data, column_map_from_args(args))
@@ -65,8 +74,8 @@ def run(args: argparse.Namespace) -> None:
         starts=args.starts,
         candidates=args.candidates,
         seed=args.seed,
-        fix=parse_fix(args.fix),
-        bounds=parse_bounds(args.bounds),
+        fix=fix,
+        bounds=bounds,
         free=args.free,
         refine=args.refine,
         progress=True,

@@ -9,6 +9,7 @@ from catmodel.cli.common import (
     add_design_options,
     add_search_options,
     build_models,
+    check_out_folder,
     parse_design_options,
     parse_settings,
     set_threads,
@@ -42,19 +43,25 @@ def add_parser(sub) -> None:
     p.add_argument("--criterion", choices=["bic", "aic"], default="bic")
     add_design_options(p)
     add_search_options(p)
-    p.add_argument("--out", type=Path, required=True, help="results folder")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="results folder (created when missing; an existing file is refused)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
     from catmodel.compare.model_recovery import model_recovery
     from catmodel.figures import save_model_recovery
-
-    set_threads(args.jobs)
     from catmodel.models.registry import default_models
 
+    check_out_folder(args.out)
+    set_threads(args.jobs)
     names = args.models if args.models is not None else ",".join(default_models())
     models = build_models(names, parse_settings(args.settings))
+    design_options = parse_design_options(args.design_option)
     study = model_recovery(
         models,
         design=args.design,
@@ -65,7 +72,7 @@ def run(args: argparse.Namespace) -> None:
         starts=args.starts,
         candidates=args.candidates,
         progress=True,
-        **parse_design_options(args.design_option),
+        **design_options,
     )
     out = save_model_recovery(
         study,

@@ -9,6 +9,7 @@ from catmodel.cli.common import (
     add_design_options,
     add_search_options,
     build_models,
+    check_out_folder,
     parse_design_options,
     parse_settings,
     set_threads,
@@ -36,7 +37,12 @@ def add_parser(sub) -> None:
     )
     add_design_options(p)
     add_search_options(p)
-    p.add_argument("--out", type=Path, required=True, help="results folder")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="results folder (created when missing; an existing file is refused)",
+    )
     p.set_defaults(run=run)
 
 
@@ -44,8 +50,10 @@ def run(args: argparse.Namespace) -> None:
     from catmodel.compare.recovery import parameter_recovery
     from catmodel.figures import save_parameter_recovery
 
+    check_out_folder(args.out)
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
+    design_options = parse_design_options(args.design_option)
     study = parameter_recovery(
         model,
         design=args.design,
@@ -55,7 +63,7 @@ def run(args: argparse.Namespace) -> None:
         starts=args.starts,
         candidates=args.candidates,
         progress=True,
-        **parse_design_options(args.design_option),
+        **design_options,
     )
     out = save_parameter_recovery(
         study,

@@ -8,6 +8,7 @@ from pathlib import Path
 from catmodel.cli.common import (
     add_design_options,
     build_models,
+    check_out_file,
     parse_assignments,
     parse_design_options,
     parse_settings,
@@ -73,7 +74,12 @@ def add_parser(sub) -> None:
     )
     add_design_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed (same seed, same file)")
-    p.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="CSV file to write (an existing file is replaced, an existing folder refused)",
+    )
     p.set_defaults(run=run)
 
 
@@ -88,6 +94,10 @@ def run(args: argparse.Namespace) -> None:
 
     if args.runs < 1 or args.participants < 1:
         raise SettingsError("--runs and --participants must be at least 1")
+    check_out_file(args.out)
+    params_out = params_file(args.out)
+    if args.draw_params:
+        check_out_file(params_out, "--out (its true parameters)")
     if args.from_fits is not None:
         folder = read_fit_folder(args.from_fits)
         if args.model not in folder.models:
@@ -126,9 +136,14 @@ def run(args: argparse.Namespace) -> None:
             **parse_design_options(args.design_option),
         )
         if args.draw_params:
-            name = args.out.name.split(".")[0]
-            params_path = write_csv(params, args.out.with_name(f"{name}.params.csv"))
+            params_path = write_csv(params, params_out)
             print(f"true parameters in {params_path}")
     path = write_csv(frame, args.out)
     n = frame["participant"].nunique()
     print(f"wrote {len(frame)} trials of {n} participants to {path}")
+
+
+def params_file(out: Path) -> Path:
+    """Where ``--draw-params`` writes the true parameters: ``OUT``'s name up to its first
+    dot, plus ``.params.csv``."""
+    return out.with_name(f"{out.name.split('.')[0]}.params.csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 
 from catmodel.errors import SettingsError
 
@@ -212,3 +213,33 @@ def parse_design_options(items: list[str]) -> dict[str, object]:
         else:
             out[key] = parse_setting_value(value)
     return out
+
+
+def check_out_folder(path: Path, option: str = "--out") -> Path:
+    """Raise :class:`SettingsError` unless ``path`` is a folder or can be made one.
+
+    Called before a command loads data or writes anything, so a mistyped ``--out`` costs
+    seconds, not a whole fit. An existing folder is fine, empty or not.
+    """
+    if os.path.lexists(path) and not path.is_dir():
+        raise SettingsError(f"{option} {path}: exists and is not a folder (give a folder)")
+    _check_writable_folder(path.absolute(), path, option)
+    return path
+
+
+def check_out_file(path: Path, option: str = "--out") -> Path:
+    """Raise :class:`SettingsError` unless ``path`` can be written as a file (an existing
+    file is replaced; an existing folder is refused)."""
+    if path.is_dir():
+        raise SettingsError(f"{option} {path}: is a folder (give a file name)")
+    _check_writable_folder(path.absolute().parent, path, option)
+    return path
+
+
+def _check_writable_folder(folder: Path, path: Path, option: str) -> None:
+    """``folder``, or the nearest of its parents that exists, must be a writable folder."""
+    ancestor = next(p for p in (folder, *folder.parents) if os.path.lexists(p))
+    if not ancestor.is_dir():
+        raise SettingsError(f"{option} {path}: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise SettingsError(f"{option} {path}: cannot write in {ancestor}")
