@@ -13,12 +13,13 @@ A results folder is one of three kinds, told apart by its files (and ``run.json`
     ``model_recovery``.
 
 Figures that do not apply (say, learned Gaussians of three-feature data) are skipped with a
-message, never an error.
+message, never an error. When the figures go into a results folder (``DIR/figures``, or any
+folder inside one with a catmodel ``run.json``), that folder's run record lists them among its
+outputs, so that a later fit into the folder removes them with the other stale outputs.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -79,11 +80,9 @@ def folder_kind(path: str | Path) -> str:
 
 def _run_record(path: Path) -> dict:
     """The folder's run.json, or {} when it is missing or unreadable."""
-    try:
-        record = json.loads((path / "run.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
+    from catmodel.results import read_run_record
+
+    return read_run_record(path)
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -138,7 +137,9 @@ def draw_figures(
         A folder written by ``catmodel fit``, ``catmodel recover`` or ``catmodel
         model-recovery`` (see the module docstring for the figures of each).
     out_dir
-        Where the figures go (created when missing).
+        Where the figures go (created when missing). When it lies inside a results folder,
+        the files are added to that folder's run record (:func:`catmodel.results.
+        record_outputs`).
     formats
         Image formats; every figure is written once per format.
     participant
@@ -186,7 +187,17 @@ def draw_figures(
             if kind == RECOVER:
                 recovery_figures(Path(folder), save)
             fit_figures(fit, save, skip, participant=participant, runs=runs, seed=seed)
+    record_in_results_folder(out, save.written)
     return save.written
+
+
+def record_in_results_folder(out_dir: Path, written: Sequence[Path]) -> None:
+    """List ``written`` among the outputs of the results folder ``out_dir`` lies in, if any."""
+    from catmodel.results import enclosing_results_folder, record_outputs
+
+    folder = enclosing_results_folder(out_dir)
+    if folder is not None and written:
+        record_outputs(folder, written)
 
 
 def check_participant(fit, participant: str | None) -> None:
@@ -314,10 +325,10 @@ def save_parameter_recovery(study, folder: str | Path, record: dict) -> Path:
     """Write a parameter-recovery study's folder (:func:`catmodel.results.
     write_parameter_recovery`) with its true-vs-recovered figure (``recovery.png``/``.pdf``)."""
     from catmodel.plots.recovery import plot_parameter_recovery
-    from catmodel.results import write_parameter_recovery
+    from catmodel.results import record_outputs, write_parameter_recovery
 
     out = write_parameter_recovery(folder, study, record)
-    plot_parameter_recovery(study.recovery, study.summary, out / "recovery")
+    record_outputs(out, plot_parameter_recovery(study.recovery, study.summary, out / "recovery"))
     return out
 
 
@@ -325,10 +336,11 @@ def save_model_recovery(study, folder: str | Path, record: dict) -> Path:
     """Write a model-recovery study's folder (:func:`catmodel.results.write_model_recovery`)
     with its confusion and inversion heatmaps (``model_recovery.png``/``.pdf``)."""
     from catmodel.plots.recovery import plot_model_recovery
-    from catmodel.results import write_model_recovery
+    from catmodel.results import record_outputs, write_model_recovery
 
     out = write_model_recovery(folder, study, record)
-    plot_model_recovery(
+    written = plot_model_recovery(
         study.confusion, study.inversion, out / "model_recovery", criterion=study.criterion
     )
+    record_outputs(out, written)
     return out

@@ -8,10 +8,17 @@ A fit folder holds
 * ``starts.csv`` — the NLL reached from every start;
 * ``trials.csv.gz`` — the normalised trial table that was fitted, with each trial's predicted
   probability of every response under each model's best fit (``p_<model>_<label>``);
-* ``run.json`` — command, settings, model settings and boxes, the feature standardisation,
-  package versions and a hash of the data.
+* ``run.json`` — command, settings (with the parameter overrides as given), model settings and
+  boxes, the feature standardisation, package versions, a hash of the data, and ``outputs``:
+  every file catmodel wrote into the folder (paths relative to it).
 
 Every file is written atomically, so an interrupted run never leaves a half-written file.
+
+Writing into an existing folder: ``catmodel compare`` and ``catmodel figures`` add the files they
+write to ``run.json``'s ``outputs``. The commands that write a fresh run record (``fit``,
+``recover``, ``model-recovery``) then remove the outputs of earlier runs that they did not rewrite
+(:func:`remove_stale_outputs`), since those describe fits that are gone; files the record does not
+list (a user's notes, a log) are never touched, and without a readable run.json nothing is removed.
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 import torch
@@ -31,12 +39,15 @@ from catmodel.atomic import atomic_open, write_csv
 from catmodel.data.batch import Standardization
 from catmodel.errors import CatmodelError
 from catmodel.fitting.result import FitResult, ModelFit
+from catmodel.models.params import ParameterSet
 from catmodel.simulate.curves import probability_column
 
 FITS = "fits.csv"
 STARTS = "starts.csv"
 TRIALS = "trials.csv.gz"
 RUN = "run.json"
+#: the run record's list of the files catmodel wrote into the folder
+OUTPUTS = "outputs"
 
 
 def versions() -> dict[str, str]:
@@ -67,19 +78,160 @@ def frame_hash(frame) -> str:
     return hashlib.sha256(text).hexdigest()
 
 
-def write_run_record(out_dir: Path, record: dict) -> Path:
-    """Write ``run.json``: command, settings, versions, time (atomically)."""
+def write_run_record(out_dir: Path, record: dict, outputs: Sequence[str] = ()) -> Path:
+    """Write ``run.json``: command, settings, versions, time and outputs (atomically).
+
+    Parameters
+    ----------
+    out_dir
+        The results folder.
+    record
+        What the run wants recorded (kind, data, settings, ...).
+    outputs
+        The files this run wrote into ``out_dir``, relative to it; ``run.json`` itself is
+        added. Later commands add theirs with :func:`record_outputs`.
+    """
     full = {
         "command": " ".join(["catmodel", *sys.argv[1:]]),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": versions(),
         **record,
+        OUTPUTS: _unique([*map(_relative_name, outputs), RUN]),
     }
-    path = Path(out_dir) / RUN
+    return _write_json(Path(out_dir) / RUN, full)
+
+
+def _write_json(path: Path, record: dict) -> Path:
     with atomic_open(path) as fh:
-        json.dump(full, fh, indent=2, default=_json_default)
+        json.dump(record, fh, indent=2, default=_json_default)
         fh.write("\n")
     return path
+
+
+def read_run_record(folder: str | Path) -> dict:
+    """A folder's ``run.json``, or ``{}`` when it is missing, unreadable or not a JSON object."""
+    try:
+        record = json.loads((Path(folder) / RUN).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def recorded_outputs(folder: str | Path) -> list[str]:
+    """The files the folder's run record lists as catmodel's outputs (relative paths).
+
+    Entries that are not plain relative paths inside the folder (absolute, or with ``..``)
+    are ignored, so a hand-edited record can never point outside the folder. Empty when the
+    record is missing or unreadable.
+    """
+    listed = read_run_record(folder).get(OUTPUTS, [])
+    if not isinstance(listed, list):
+        return []
+    return _unique(name for name in listed if _is_inside_name(name))
+
+
+def record_outputs(folder: str | Path, paths: Iterable[str | Path]) -> bool:
+    """Add files written into ``folder`` (or below it) to its run record's outputs.
+
+    Parameters
+    ----------
+    folder
+        A results folder.
+    paths
+        The files written (paths as written, e.g. ``folder / "comparison.csv"``); files
+        outside ``folder`` are left out.
+
+    Returns
+    -------
+    bool
+        False, and nothing changed, when the folder has no readable run record.
+    """
+    record = read_run_record(folder)
+    if not record:
+        return False
+    root = Path(folder).resolve()
+    names = [_relative_name(Path(p), root) for p in paths]
+    known = recorded_outputs(folder)
+    record[OUTPUTS] = _unique([*known, *(n for n in names if n is not None)])
+    _write_json(Path(folder) / RUN, record)
+    return True
+
+
+def remove_stale_outputs(folder: str | Path, previous: Iterable[str]) -> list[Path]:
+    """Remove the outputs an earlier run recorded that the latest run did not rewrite.
+
+    Parameters
+    ----------
+    folder
+        A results folder whose run record was just written by a new run.
+    previous
+        :func:`recorded_outputs` of the folder before the new run wrote anything.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed: those in ``previous`` but not in the new record's outputs that
+        are regular files inside ``folder``. Nothing is removed when the new record is
+        unreadable, and folders, links and unrecorded files are never touched.
+    """
+    if OUTPUTS not in read_run_record(folder):
+        return []
+    keep = set(recorded_outputs(folder))
+    root = Path(folder).resolve()
+    removed = []
+    for name in previous:
+        path = Path(folder) / name
+        if name in keep or not _is_inside_name(name) or not _removable(path, root):
+            continue
+        path.unlink()
+        removed.append(path)
+    return removed
+
+
+def enclosing_results_folder(path: str | Path) -> Path | None:
+    """The nearest folder at or above ``path`` whose run.json is a catmodel run record.
+
+    None when the nearest run.json above ``path`` is not one (or there is none).
+    """
+    here = Path(path).resolve()
+    for folder in (here, *here.parents):
+        if (folder / RUN).exists():
+            return folder if "kind" in read_run_record(folder) else None
+    return None
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _is_inside_name(name) -> bool:
+    """A recorded output must be a relative path that stays inside the folder."""
+    if not isinstance(name, str) or not name:
+        return False
+    path = PurePosixPath(name)
+    return not path.is_absolute() and ".." not in path.parts and "\\" not in name
+
+
+def _relative_name(path: str | Path, root: Path | None = None) -> str | None:
+    """The file ``path`` as a POSIX path relative to the folder ``root`` (None when it lies
+    outside ``root``); without ``root``, ``path`` is a name relative to the folder already."""
+    if root is None:
+        return PurePosixPath(*Path(path).parts).as_posix()
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def _removable(path: Path, root: Path) -> bool:
+    """A regular file (not a link) that resolves to a place inside ``root``."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
 
 
 def _json_default(value):
@@ -113,8 +265,32 @@ def trials_with_predictions(table, batch, result: FitResult) -> pd.DataFrame:
     return frame
 
 
-def write_fit_folder(out_dir: str | Path, table, batch, result: FitResult, record: dict) -> Path:
-    """Write fits.csv, starts.csv, trials.csv.gz and run.json into ``out_dir``."""
+def write_fit_folder(
+    out_dir: str | Path,
+    table,
+    batch,
+    result: FitResult,
+    record: dict,
+    *,
+    fitting: Mapping[str, object] | None = None,
+) -> Path:
+    """Write fits.csv, starts.csv, trials.csv.gz and run.json into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        The results folder (created when missing).
+    table, batch
+        The fitted trials, as a table and as the batch the models saw.
+    result
+        The fits.
+    record
+        Further top-level entries of the run record.
+    fitting
+        Further entries of the record's ``fitting`` section, beside the search settings
+        of ``result``: e.g. the parameter overrides as given (``fix``, ``free``,
+        ``bounds``) and whether the features were standardised.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(result.to_frame(), out / FITS)
@@ -149,10 +325,11 @@ def write_fit_folder(out_dir: str | Path, table, batch, result: FitResult, recor
                 "mean": list(batch.standardization.mean),
                 "sd": list(batch.standardization.sd),
             },
-            "fitting": result.settings,
+            "fitting": {**result.settings, **dict(fitting or {})},
             "models": models,
             **record,
         },
+        outputs=[FITS, STARTS, TRIALS],
     )
     return out
 
@@ -191,6 +368,22 @@ class FitFolder:
             settings["sd_band"] = tuple(settings["sd_band"])
         return get_model(name, **settings)
 
+    def parameter_set(self, name: str, n_features: int, n_categories: int) -> ParameterSet:
+        """The free parameters, boxes and fixed values the model was fitted with.
+
+        Rebuilt from the run record's description of the fit (``models[name]["parameters"]``),
+        so a refit (cross-validation) keeps the fit's ``--fix``, ``--free`` and ``--bounds``.
+
+        Raises
+        ------
+        CatmodelError
+            The run record does not describe the model's parameters, or describes others
+            than the model has.
+        """
+        return recorded_parameter_set(
+            self.run, self.model(name), n_features, n_categories, where=self.path / RUN
+        )
+
 
 def free_parameter_scales(run: dict, model: str) -> dict[str, str]:
     """``{parameter: scale}`` of ``model``'s free parameters, from a run record (run.json).
@@ -212,6 +405,32 @@ def free_parameter_scales(run: dict, model: str) -> dict[str, str]:
     return {name: str(box.get("scale", "linear")) for name, box in free.items()}
 
 
+def recorded_parameter_set(
+    run: dict, model, n_features: int, n_categories: int, where: str | Path = RUN
+) -> ParameterSet:
+    """A model's :class:`ParameterSet` as a run record describes it (see
+    :meth:`FitFolder.parameter_set`; ``where`` names the record in error messages)."""
+    described = run.get("models", {}).get(model.name, {}).get("parameters")
+    if not isinstance(described, dict) or not {"free", "fixed"} <= set(described):
+        raise CatmodelError(
+            f"{where} does not record the parameters {model.name} was fitted with; "
+            "refit the folder with this version of catmodel"
+        )
+    free, fixed = described["free"], described["fixed"]
+    params = model.params(n_features, n_categories)
+    names = {p.name for p in params}
+    if set(free) | set(fixed) != names or set(free) & set(fixed):
+        raise CatmodelError(
+            f"{where}: the recorded parameters of {model.name} ({', '.join(sorted(free))} free) "
+            f"do not match the model's ({', '.join(sorted(names))})"
+        )
+    boxes = [
+        p.with_bounds(free[p.name]["lower"], free[p.name]["upper"]) if p.name in free else p
+        for p in params
+    ]
+    return ParameterSet(boxes, {name: float(value) for name, value in fixed.items()})
+
+
 def read_fit_folder(path: str | Path) -> FitFolder:
     """Read a folder written by :func:`write_fit_folder`; missing optional files are None."""
     p = Path(path)
@@ -224,7 +443,9 @@ def read_fit_folder(path: str | Path) -> FitFolder:
         if (p / TRIALS).exists()
         else None
     )
-    run = json.loads((p / RUN).read_text()) if (p / RUN).exists() else {}
+    run = read_run_record(p)
+    if not run and (p / RUN).exists():
+        raise CatmodelError(f"{p / RUN}: not a readable run record (a JSON object)")
     return FitFolder(path=p, fits=fits, starts=starts, trials=trials, run=run)
 
 
@@ -235,9 +456,12 @@ def write_parameter_recovery(folder: str | Path, study, record: dict) -> Path:
     out = write_fit_folder(
         folder, study.table, study.batch, study.fit, {"kind": "recover", **record}
     )
-    write_csv(study.recovery, out / "recovery.csv")
-    write_csv(study.summary, out / "recovery_summary.csv")
-    write_csv(study.correlations, out / "recovery_correlations.csv")
+    tables = {
+        "recovery.csv": study.recovery,
+        "recovery_summary.csv": study.summary,
+        "recovery_correlations.csv": study.correlations,
+    }
+    record_outputs(out, [write_csv(frame, out / name) for name, frame in tables.items()])
     return out
 
 
@@ -246,9 +470,15 @@ def write_model_recovery(folder: str | Path, study, record: dict) -> Path:
     confusion.csv, inversion.csv, the per-participant comparison and fits, and run.json."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(study.confusion, out / "confusion.csv")
-    write_csv(study.inversion, out / "inversion.csv")
-    write_csv(study.comparison, out / "model_recovery_comparison.csv")
-    write_csv(study.fits, out / "model_recovery_fits.csv")
-    write_run_record(out, {"kind": "model-recovery", "criterion": study.criterion, **record})
+    tables = {
+        "confusion.csv": study.confusion,
+        "inversion.csv": study.inversion,
+        "model_recovery_comparison.csv": study.comparison,
+        "model_recovery_fits.csv": study.fits,
+    }
+    for name, frame in tables.items():
+        write_csv(frame, out / name)
+    write_run_record(
+        out, {"kind": "model-recovery", "criterion": study.criterion, **record}, outputs=tables
+    )
     return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from catmodel.errors import SettingsError
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -18,8 +20,16 @@ def add_parser(sub) -> None:
         "exemplar-decay), likelihood-ratio tests with the mixture-of-chi-square reference "
         "for parameters on their boundary (DIR/lrt.csv); where the data have conditions, "
         "each fitted parameter compared between conditions with statsmodels "
-        "(DIR/group_stats.csv). With --cv, also cross-validated NLL that respects trial "
-        "order (DIR/crossval.csv).",
+        "(DIR/group_stats.csv; log-scaled parameters as log10, probabilities such as a freed "
+        "lapse as logits, as its response column says). With --cv, also cross-validated NLL "
+        "that respects trial order (DIR/crossval.csv): every model is refitted per fold "
+        "exactly as the fit was (its --fix, --free, --bounds, --set settings, feature "
+        "standardisation and search settings, from DIR/run.json; the fitted, filtered trials "
+        "from DIR/trials.csv.gz); data without blocks need --cv-blocks. Everything is "
+        "checked (the cross-validation's blocks and settings included) before any file is "
+        "written; the cross-validation runs after the other tables are written. The files "
+        "written are listed, and recorded in DIR/run.json (a later fit into DIR removes "
+        "them as stale).",
     )
     p.add_argument("folder", type=Path, metavar="DIR", help="a `catmodel fit` results folder")
     p.add_argument(
@@ -32,39 +42,153 @@ def add_parser(sub) -> None:
         "--cv",
         choices=["forward", "leave-one-block-out"],
         default=None,
-        help="also cross-validate (refits every model once per fold)",
+        help="also cross-validate (refits every model once per fold, over the data's blocks)",
     )
-    p.add_argument("--starts", type=int, default=3, help="starts per fold (with --cv)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--cv-blocks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --cv: split each participant's trials into N consecutive blocks of equal "
+        "size (differing by at most one trial) and cross-validate over those instead of the "
+        "data's blocks; needed when the data have no block column",
+    )
+    p.add_argument(
+        "--starts",
+        type=int,
+        default=None,
+        help="starts per fold (with --cv; default: as many as the fit used)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of each fold's search (with --cv; default: the fit's)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
-    from catmodel.atomic import write_csv
-    from catmodel.compare.table import write_comparison
     from catmodel.results import read_fit_folder
 
+    check_options(args)
     folder = read_fit_folder(args.folder)
-    _, group = write_comparison(args.folder, folder.fits, criterion=args.criterion)
+    crossval = prepare_cross_validation(folder, args) if args.cv else None
+    tables, group = comparison_tables(folder, args.criterion)
     print(group.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if "lrt.csv" in tables:
+        lrt = tables["lrt.csv"]
+        print(lrt.groupby(["restricted", "full"])["p_value"].describe().to_string())
+    written = write_tables(args.folder, tables)
+    if crossval is not None:
+        cv = run_cross_validation(crossval)
+        print(cv_summary_text(cv))
+        written += write_tables(args.folder, {"crossval.csv": cv})
+    print(f"results in {args.folder}/")
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Option errors that need no data: raised before the folder is read."""
+    if args.cv_blocks is not None and not args.cv:
+        raise SettingsError("--cv-blocks needs --cv")
+    if args.cv_blocks is not None and args.cv_blocks < 2:
+        raise SettingsError(f"--cv-blocks must be at least 2, not {args.cv_blocks}")
+    if args.starts is not None and args.starts < 1:
+        raise SettingsError(f"--starts must be at least 1, not {args.starts}")
+
+
+def comparison_tables(folder, criterion: str):
+    """Every table of the comparison, computed before any is written.
+
+    Returns
+    -------
+    tables : dict
+        ``{file name: DataFrame}``: comparison.csv, group.csv and, where they apply,
+        lrt.csv and group_stats.csv.
+    group : pandas.DataFrame
+        The group table (with its ``attrs``).
+    """
+    from catmodel.compare.table import COMPARISON, GROUP, compare_fits
+
+    comparison, group = compare_fits(folder.fits, criterion=criterion)
+    tables = {COMPARISON: comparison, GROUP: group}
     tests = nested_tests(folder.fits)
     if tests is not None:
-        write_csv(tests, args.folder / "lrt.csv")
-        print(tests.groupby(["restricted", "full"])["p_value"].describe().to_string())
+        tables["lrt.csv"] = tests
     stats = condition_tests(folder)
     if stats is not None:
-        write_csv(stats, args.folder / "group_stats.csv")
-    if args.cv:
-        from catmodel.compare.crossval import cross_validate
-        from catmodel.simulate.predictive import fitted_table
+        tables["group_stats.csv"] = stats
+    return tables, group
 
-        table = fitted_table(folder)
-        batch = table.to_batch(standardize=folder.standardization or True)
-        models = [folder.model(name) for name in folder.models]
-        cv = cross_validate(batch, models, scheme=args.cv, starts=args.starts, seed=args.seed)
-        write_csv(cv, args.folder / "crossval.csv")
-        print(cv.groupby("model")["cv_nll"].sum().sort_values().to_string())
-    print(f"results in {args.folder}/")
+
+def write_tables(folder: Path, tables: dict) -> list[Path]:
+    """Write each table into ``folder``, say so, and record them in its run.json."""
+    from catmodel.atomic import write_csv
+    from catmodel.results import record_outputs
+
+    written = [write_csv(frame, folder / name) for name, frame in tables.items()]
+    record_outputs(folder, written)
+    for path in written:
+        print(f"wrote {path}")
+    return written
+
+
+def prepare_cross_validation(folder, args: argparse.Namespace) -> dict:
+    """Everything the cross-validation needs, checked before anything is written: the
+    fitted trials, the blocks, each model with the settings, parameter boxes and fixed
+    values of the fit, and the fit's search settings."""
+    from catmodel.compare.crossval import check_blocks, data_blocks
+    from catmodel.simulate.predictive import fitted_table
+
+    if folder.trials is None:
+        raise SettingsError(f"--cv needs the fitted trials, and {folder.path} has no trials.csv.gz")
+    batch = fitted_table(folder).to_batch(standardize=folder.standardization or True)
+    if args.cv_blocks is None and len(data_blocks(batch)) < 2:
+        raise SettingsError(
+            f"--cv needs trials in at least two blocks, and the trials of {folder.path} have "
+            "one (no block column?); give --cv-blocks N to split each participant's trials "
+            "into N consecutive blocks"
+        )
+    check_blocks(batch, args.cv_blocks)
+    models = [folder.model(name) for name in folder.models]
+    search = folder.run.get("fitting", {})
+    return {
+        "batch": batch,
+        "models": models,
+        "scheme": args.cv,
+        "n_blocks": args.cv_blocks,
+        "parameter_sets": {
+            m.name: folder.parameter_set(m.name, batch.n_features, batch.n_categories)
+            for m in models
+        },
+        "starts": args.starts if args.starts is not None else int(search.get("starts", 3)),
+        "seed": args.seed if args.seed is not None else int(search.get("seed", 0)),
+        "candidates": search.get("candidates"),
+        "refine": str(search.get("refine", "nelder-mead")),
+    }
+
+
+def run_cross_validation(prepared: dict):
+    """:func:`catmodel.compare.crossval.cross_validate` with the prepared settings."""
+    from catmodel.compare.crossval import cross_validate
+
+    return cross_validate(**prepared)
+
+
+def cv_summary_text(cv) -> str:
+    """The per-model cross-validation table, labelled, for the terminal."""
+    from catmodel.compare.crossval import crossval_summary
+
+    summary = crossval_summary(cv).rename(
+        columns={
+            "heldout_nll": "held-out NLL (sum)",
+            "heldout_trials": "held-out trials",
+            "nll_per_trial": "NLL per trial",
+        }
+    )
+    scheme = f"{cv['scheme'].iloc[0]}, {int(cv['folds'].iloc[0])} folds" if len(cv) else ""
+    table = summary.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    return f"cross-validation ({scheme}; lower is better):\n{table}"
 
 
 def nested_tests(fits):
@@ -84,7 +208,12 @@ def nested_tests(fits):
 
 
 def condition_tests(folder):
-    """Each model's fitted parameters compared between conditions (statsmodels), or None."""
+    """Each model's fitted parameters compared between conditions (statsmodels), or None.
+
+    Each parameter is compared on the scale it was fitted on (log10, logit or natural; see
+    :func:`catmodel.compare.groupstats.analysis_scale`); the table's ``response`` column
+    names it.
+    """
     import pandas as pd
 
     from catmodel.compare.groupstats import compare_parameters

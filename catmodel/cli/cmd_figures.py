@@ -21,7 +21,9 @@ def add_parser(sub) -> None:
         "protected exceedance probabilities; two models or more). A `catmodel recover` "
         "folder adds parameter_recovery (true vs recovered); a `catmodel model-recovery` "
         "folder gives model_recovery (confusion and inversion heatmaps). Figures that do "
-        "not apply are skipped with a message.",
+        "not apply are skipped with a message. Figures drawn into a results folder (the "
+        "default DIR/figures) are listed in its run.json, so a later fit into DIR removes "
+        "them with its other stale outputs.",
     )
     p.add_argument(
         "folder",

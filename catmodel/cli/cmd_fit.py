@@ -10,6 +10,8 @@ from catmodel.cli.common import (
     add_fit_options,
     build_models,
     check_out_folder,
+    clean_stale_outputs,
+    outputs_before_run,
     parse_bounds,
     parse_fix,
     parse_settings,
@@ -25,7 +27,10 @@ def add_parser(sub) -> None:
         description="Fit each model to each participant's trial-by-trial responses: a "
         "batched quasi-random search over the parameter box, then local refinement of the "
         "best starts. Writes fits.csv, starts.csv, trials.csv.gz (with each model's "
-        "predicted response probabilities) and run.json into --out.",
+        "predicted response probabilities) and run.json into --out. Into an existing "
+        "results folder: the files that earlier catmodel runs recorded in its run.json and "
+        "that this fit does not rewrite (comparison tables, figures of the old fits) are "
+        "removed; any other file is kept.",
     )
     p.add_argument("data", help="a file, a folder or a glob of trial files")
     p.add_argument(
@@ -59,6 +64,7 @@ def run(args: argparse.Namespace) -> None:
     fix, bounds = parse_fix(args.fix), parse_bounds(args.bounds)
     set_threads(args.jobs)
     models = build_models(args.models, parse_settings(args.settings))
+    previous = outputs_before_run(args.out)
     table = load_trials(args.data, column_map_from_args(args))
     for note in table.notes:
         print(note)
@@ -81,6 +87,19 @@ def run(args: argparse.Namespace) -> None:
         progress=True,
     )
     seconds = time.perf_counter() - t0
-    out = write_fit_folder(args.out, table, batch, result, {"seconds": round(seconds, 2)})
+    out = write_fit_folder(
+        args.out,
+        table,
+        batch,
+        result,
+        {"seconds": round(seconds, 2)},
+        fitting={
+            "fix": fix,
+            "free": list(args.free),
+            "bounds": bounds,
+            "standardize": not args.no_standardize,
+        },
+    )
+    clean_stale_outputs(out, previous)
     print(result.summary().to_string())
     print(f"done in {seconds:.1f} s; results in {out}/")

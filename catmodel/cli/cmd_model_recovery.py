@@ -10,6 +10,8 @@ from catmodel.cli.common import (
     add_search_options,
     build_models,
     check_out_folder,
+    clean_stale_outputs,
+    outputs_before_run,
     parse_design_options,
     parse_settings,
     set_threads,
@@ -47,7 +49,9 @@ def add_parser(sub) -> None:
         "--out",
         type=Path,
         required=True,
-        help="results folder (created when missing; an existing file is refused)",
+        help="results folder (created when missing; an existing file is refused; outputs of "
+        "earlier catmodel runs recorded in its run.json that this run does not rewrite are "
+        "removed, other files kept)",
     )
     p.set_defaults(run=run)
 
@@ -62,6 +66,7 @@ def run(args: argparse.Namespace) -> None:
     names = args.models if args.models is not None else ",".join(default_models())
     models = build_models(names, parse_settings(args.settings))
     design_options = parse_design_options(args.design_option)
+    previous = outputs_before_run(args.out)
     study = model_recovery(
         models,
         design=args.design,
@@ -85,6 +90,7 @@ def run(args: argparse.Namespace) -> None:
             "models": {m.name: {"settings": m.settings} for m in models},
         },
     )
+    clean_stale_outputs(out, previous)
     print("p(best fit | generating model):")
     print(study.confusion.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(f"results in {out}/")

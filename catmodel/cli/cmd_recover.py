@@ -10,6 +10,8 @@ from catmodel.cli.common import (
     add_search_options,
     build_models,
     check_out_folder,
+    clean_stale_outputs,
+    outputs_before_run,
     parse_design_options,
     parse_settings,
     set_threads,
@@ -41,7 +43,9 @@ def add_parser(sub) -> None:
         "--out",
         type=Path,
         required=True,
-        help="results folder (created when missing; an existing file is refused)",
+        help="results folder (created when missing; an existing file is refused; outputs of "
+        "earlier catmodel runs recorded in its run.json that this run does not rewrite are "
+        "removed, other files kept)",
     )
     p.set_defaults(run=run)
 
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> None:
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
     design_options = parse_design_options(args.design_option)
+    previous = outputs_before_run(args.out)
     study = parameter_recovery(
         model,
         design=args.design,
@@ -74,6 +79,7 @@ def run(args: argparse.Namespace) -> None:
             "trials_per_participant": args.trials,
         },
     )
+    clean_stale_outputs(out, previous)
     cols = ["parameter", "r", "bias", "rmse", "share_within_1", "generating_low", "generating_high"]
     print(study.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"results in {out}/")

@@ -219,7 +219,8 @@ def check_out_folder(path: Path, option: str = "--out") -> Path:
     """Raise :class:`SettingsError` unless ``path`` is a folder or can be made one.
 
     Called before a command loads data or writes anything, so a mistyped ``--out`` costs
-    seconds, not a whole fit. An existing folder is fine, empty or not.
+    seconds, not a whole fit. An existing folder is fine, empty or not (see
+    :func:`catmodel.results.remove_stale_outputs` for what a new run removes there).
     """
     if os.path.lexists(path) and not path.is_dir():
         raise SettingsError(f"{option} {path}: exists and is not a folder (give a folder)")
@@ -243,3 +244,24 @@ def _check_writable_folder(folder: Path, path: Path, option: str) -> None:
         raise SettingsError(f"{option} {path}: {ancestor} is not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise SettingsError(f"{option} {path}: cannot write in {ancestor}")
+
+
+def outputs_before_run(out: Path) -> list[str]:
+    """The outputs an earlier run recorded in ``out``'s run.json (read before writing)."""
+    from catmodel.results import recorded_outputs
+
+    return recorded_outputs(out)
+
+
+def clean_stale_outputs(out: Path, previous: list[str]) -> None:
+    """Remove the recorded outputs of an earlier run that this run did not rewrite, and say
+    how many (:func:`catmodel.results.remove_stale_outputs`)."""
+    from catmodel.results import remove_stale_outputs as remove
+
+    removed = remove(out, previous)
+    if removed:
+        files = "file" if len(removed) == 1 else "files"
+        print(
+            f"removed {len(removed)} stale {files} of an earlier run from {out}/ "
+            "(recorded in its run.json; other files are kept)"
+        )

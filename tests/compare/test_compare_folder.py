@@ -108,3 +108,46 @@ def test_forward_cross_validation_predicts_only_later_blocks():
     cv = cross_validate(batch, [model], scheme="forward", starts=2, candidates=32)
     assert (cv["folds"] == 2).all()
     assert (cv["n_scored"] == 80).all()  # blocks 2 and 3, never block 1
+
+
+def fit_folder(data, out, *options):
+    """``catmodel fit`` with a small search; asserts it succeeded."""
+    command = ["fit", str(data), "--starts", "1", "--candidates", "16", "--out", str(out)]
+    assert main([*command, *options]) == 0
+    return out
+
+
+def test_compare_a_fit_with_a_freed_lapse_and_conditions(two_conditions, tmp_path, capsys):
+    """The lapse is logit-scaled; condition statistics compare it as log-odds (issue 9)."""
+    out = fit_folder(two_conditions, tmp_path / "fit", "--models", "prototype", "--free", "lapse")
+    capsys.readouterr()
+    assert main(["compare", str(out)]) == 0
+    stats = pd.read_csv(out / "group_stats.csv")
+    lapse = stats[stats["parameter"] == "lapse"]
+    assert len(lapse) == 3 and (lapse["response"] == "logit(lapse)").all()
+    temperature = stats[stats["parameter"] == "temperature"]
+    assert (temperature["response"] == "log10(temperature)").all()
+    printed = capsys.readouterr().out
+    for name in ("comparison.csv", "group.csv", "group_stats.csv"):
+        assert f"wrote {out / name}" in printed
+
+
+def test_compare_checks_everything_before_writing_anything(two_conditions, tmp_path, capsys):
+    """A run record whose scale the condition statistics cannot use stops compare with one
+    line, and no table is written (before, comparison.csv and group.csv were)."""
+    import json
+
+    out = fit_folder(two_conditions, tmp_path / "fit", "--models", "prototype")
+    run = json.loads((out / "run.json").read_text())
+    run["models"]["prototype"]["parameters"]["free"]["temperature"]["scale"] = "probit"
+    (out / "run.json").write_text(json.dumps(run))
+    capsys.readouterr()
+    assert main(["compare", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "probit" in err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "fits.csv",
+        "run.json",
+        "starts.csv",
+        "trials.csv.gz",
+    ]
