@@ -96,7 +96,7 @@ def write_run_record(out_dir: Path, record: dict, outputs: Sequence[str] = ()) -
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": versions(),
         **record,
-        OUTPUTS: _unique([*map(_relative_name, outputs), RUN]),
+        OUTPUTS: _unique([*map(_posix_name, outputs), RUN]),
     }
     return _write_json(Path(out_dir) / RUN, full)
 
@@ -150,7 +150,7 @@ def record_outputs(folder: str | Path, paths: Iterable[str | Path]) -> bool:
     if not record:
         return False
     root = Path(folder).resolve()
-    names = [_relative_name(Path(p), root) for p in paths]
+    names = [_name_inside(Path(p), root) for p in paths]
     known = recorded_outputs(folder)
     record[OUTPUTS] = _unique([*known, *(n for n in names if n is not None)])
     _write_json(Path(folder) / RUN, record)
@@ -212,11 +212,13 @@ def _is_inside_name(name) -> bool:
     return not path.is_absolute() and ".." not in path.parts and "\\" not in name
 
 
-def _relative_name(path: str | Path, root: Path | None = None) -> str | None:
-    """The file ``path`` as a POSIX path relative to the folder ``root`` (None when it lies
-    outside ``root``); without ``root``, ``path`` is a name relative to the folder already."""
-    if root is None:
-        return PurePosixPath(*Path(path).parts).as_posix()
+def _posix_name(name: str | Path) -> str:
+    """A name relative to the folder, written with ``/`` on every platform."""
+    return PurePosixPath(*Path(name).parts).as_posix()
+
+
+def _name_inside(path: Path, root: Path) -> str | None:
+    """The file ``path`` relative to the folder ``root``, or None when it lies outside."""
     try:
         return Path(path).resolve().relative_to(root).as_posix()
     except ValueError:
@@ -443,9 +445,10 @@ def read_fit_folder(path: str | Path) -> FitFolder:
         if (p / TRIALS).exists()
         else None
     )
-    run = read_run_record(p)
-    if not run and (p / RUN).exists():
-        raise CatmodelError(f"{p / RUN}: not a readable run record (a JSON object)")
+    try:
+        run = json.loads((p / RUN).read_text()) if (p / RUN).exists() else {}
+    except ValueError:
+        raise CatmodelError(f"{p / RUN}: not valid JSON (the folder's run record)") from None
     return FitFolder(path=p, fits=fits, starts=starts, trials=trials, run=run)
 
 
