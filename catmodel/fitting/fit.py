@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -153,101 +154,216 @@ def fit_model(
     refine_options: Mapping[str, object] | None = None,
     report=None,
 ) -> ModelFit:
-    """Fit one model to every learner of ``batch`` (see :func:`fit`)."""
+    """Fit one model to every learner of ``batch`` (see :func:`fit`).
+
+    Three phases, each a function of its own: :func:`search_starts`, :func:`refine_starts`
+    (then :func:`best_of_starts`) and :func:`standard_errors_at`.
+    """
     t0 = time.perf_counter()
     report = report or (lambda share: None)
     if pset is None:
         pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
     objective = Objective(model, batch, pset)
-    n_p = batch.n_learners
-    rows = np.arange(n_p)
-    lo, hi = objective.search_bounds()
-    n_cand = candidates or default_candidates(objective.n_search)
-    cand = sobol_candidates(n_cand, lo, hi, seed)
-    n_c = len(cand)
-
-    # 1. search: every participant x every candidate
-    search_nll = np.empty((n_p, n_c))
-    search_full = np.empty((n_p, n_c, len(pset.free)))
-    per_call = max(1, 65536 // max(1, n_c))
-    for start in range(0, n_p, per_call):
-        part = rows[start : start + per_call]
-        r = np.repeat(part, n_c)
-        f, full = objective(r, np.tile(cand, (len(part), 1)))
-        search_nll[part] = f.reshape(len(part), n_c)
-        search_full[part] = full.reshape(len(part), n_c, -1)
-        report(0.5 * min(1.0, (start + per_call) / n_p))
-
-    n_starts = max(1, min(starts, n_c))
-    best = best_distinct(search_nll, n_starts)
-    start_full = np.take_along_axis(search_full, best[:, :, None], axis=1)  # (P, S, F)
-    start_rows = np.repeat(rows, n_starts)
-    start_scale = start_full.reshape(n_p * n_starts, -1)
-
-    # 2. local refinement of every start of every participant together
-    if objective.n_search == 0:
-        f, full = objective(start_rows, np.zeros((len(start_rows), 0)))
-        final_full, final_nll = full, f
-        opt_conv = np.ones(len(start_rows), dtype=bool)
-    elif refine == "nelder-mead":
-        final_full, final_nll, opt_conv = _refine_nelder_mead(
-            objective, start_rows, start_scale, report, dict(refine_options or {})
-        )
-    elif refine == "gradient":
-        from catmodel.fitting.gradient import refine_gradient
-
-        final_full, final_nll, opt_conv = refine_gradient(
-            objective, start_rows, start_scale, **dict(refine_options or {})
-        )
-    else:
-        raise SettingsError(f"unknown refinement {refine!r} (nelder-mead or gradient)")
-
-    final_nll = final_nll.reshape(n_p, n_starts)
-    final_full = final_full.reshape(n_p, n_starts, -1)
-    opt_conv = opt_conv.reshape(n_p, n_starts)
-    pick = np.argmin(final_nll, axis=1)
-    best_nll = final_nll[rows, pick]
-    best_scale = final_full[rows, pick]
-    agree = (np.abs(final_nll - best_nll[:, None]) < AGREEMENT).sum(axis=1) >= min(2, n_starts)
-    converged = opt_conv[rows, pick] & agree
-
-    # 3. standard errors in scale coordinates
-    lo_f, hi_f = pset.scale_bounds()
-    if len(pset.free):
-        h = finite_difference_hessian(
-            objective.nll_at, rows, best_scale, HESSIAN_STEP * (hi_f - lo_f)
-        )
-        se, se_ok = standard_errors(h)
-    else:
-        se, se_ok = np.zeros((n_p, 0)), np.ones(n_p, dtype=bool)
+    found = search_starts(objective, starts, candidates, seed, report)
+    final_full, final_nll, opt_conv = refine_starts(
+        objective, found, refine, refine_options, report
+    )
+    best = best_of_starts(final_full, final_nll, opt_conv, found.n_starts)
+    se, se_ok = standard_errors_at(objective, best.scale)
     report(1.0)
-
-    values = pset.scale_to_natural(best_scale)
-    n_trials = (batch.response >= 0).sum(1).cpu().numpy()
     return ModelFit(
         model=model,
         pset=pset,
         participants=list(batch.learners),
         conditions=list(batch.conditions) if batch.conditions is not None else None,
-        values=values,
-        scale=best_scale,
+        values=pset.scale_to_natural(best.scale),
+        scale=best.scale,
         se=se,
         se_ok=se_ok,
-        nll=best_nll,
-        n_trials=n_trials,
-        converged=converged,
-        optimizer_converged=opt_conv[rows, pick],
-        at_bound=[pset.at_bound(s) for s in best_scale],
-        start_nll=final_nll,
+        nll=best.nll,
+        n_trials=(batch.response >= 0).sum(1).cpu().numpy(),
+        converged=best.converged,
+        optimizer_converged=best.optimizer_converged,
+        at_bound=[pset.at_bound(s) for s in best.scale],
+        start_nll=best.start_nll,
         seconds=time.perf_counter() - t0,
         evaluations=objective.n_evaluations,
         info={
-            "candidates": n_c,
-            "starts": n_starts,
+            "candidates": found.n_candidates,
+            "starts": found.n_starts,
             "refine": refine,
             "profiled_temperature": objective.profile,
         },
     )
+
+
+@dataclass
+class SearchStarts:
+    """Where local refinement starts: the best distinct search candidates of every learner.
+
+    Attributes
+    ----------
+    rows
+        (P * S,) batch row of every start, learner by learner.
+    scale
+        (P * S, F) free parameters of every start in scale coordinates (profiled temperature
+        filled in).
+    n_candidates, n_starts
+        Candidates evaluated per learner, and starts kept per learner (S).
+    """
+
+    rows: np.ndarray
+    scale: np.ndarray
+    n_candidates: int
+    n_starts: int
+
+
+def search_starts(
+    objective: Objective, starts: int, candidates: int | None, seed: int, report
+) -> SearchStarts:
+    """Phase 1, search: every learner x every quasi-random candidate, in batched rollouts.
+
+    Parameters
+    ----------
+    objective
+        The NLL of the model on the batch.
+    starts
+        Starts to keep per learner (at most the number of candidates).
+    candidates
+        Candidates per learner (None: :func:`default_candidates`).
+    seed
+        Seed of the scrambled Sobol candidates.
+    report
+        Progress callback (share of the model's work done).
+    """
+    n_p = objective.batch.n_learners
+    lo, hi = objective.search_bounds()
+    cand = sobol_candidates(candidates or default_candidates(objective.n_search), lo, hi, seed)
+    search_nll, search_full = _evaluate_candidates(objective, cand, report)
+    n_starts = max(1, min(starts, len(cand)))
+    best = best_distinct(search_nll, n_starts)
+    start_full = np.take_along_axis(search_full, best[:, :, None], axis=1)  # (P, S, F)
+    return SearchStarts(
+        rows=np.repeat(np.arange(n_p), n_starts),
+        scale=start_full.reshape(n_p * n_starts, -1),
+        n_candidates=len(cand),
+        n_starts=n_starts,
+    )
+
+
+def _evaluate_candidates(objective: Objective, cand: np.ndarray, report):
+    """NLL (P, C) and free scale coordinates (P, C, F) of every learner at every candidate."""
+    n_p, n_c = objective.batch.n_learners, len(cand)
+    rows = np.arange(n_p)
+    search_nll = np.empty((n_p, n_c))
+    search_full = np.empty((n_p, n_c, len(objective.free_names)))
+    # whole learners per call, about 65,536 rollouts at a time
+    per_call = max(1, 65536 // max(1, n_c))
+    for start in range(0, n_p, per_call):
+        part = rows[start : start + per_call]
+        f, full = objective(np.repeat(part, n_c), np.tile(cand, (len(part), 1)))
+        search_nll[part] = f.reshape(len(part), n_c)
+        search_full[part] = full.reshape(len(part), n_c, -1)
+        report(0.5 * min(1.0, (start + per_call) / n_p))
+    return search_nll, search_full
+
+
+def refine_starts(
+    objective: Objective,
+    found: SearchStarts,
+    refine: str,
+    refine_options: Mapping[str, object] | None,
+    report,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Phase 2, refinement: every start of every learner refined together.
+
+    Returns
+    -------
+    scale, nll, converged
+        (P * S, F) refined free parameters in scale coordinates, their NLL (P * S,) and
+        whether the optimiser met its tolerance.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown ``refine``.
+    """
+    options = dict(refine_options or {})
+    if objective.n_search == 0:
+        # nothing to search: the NLL at the start (with its profiled temperature) is the fit
+        nll, full = objective(found.rows, np.zeros((len(found.rows), 0)))
+        return full, nll, np.ones(len(found.rows), dtype=bool)
+    if refine == "nelder-mead":
+        return _refine_nelder_mead(objective, found.rows, found.scale, report, options)
+    if refine == "gradient":
+        from catmodel.fitting.gradient import refine_gradient
+
+        return refine_gradient(objective, found.rows, found.scale, **options)
+    raise SettingsError(f"unknown refinement {refine!r} (nelder-mead or gradient)")
+
+
+@dataclass
+class BestFits:
+    """Per learner, the best of its refined starts.
+
+    Attributes
+    ----------
+    scale
+        (P, F) best free parameters in scale coordinates.
+    nll
+        (P,) their NLL.
+    converged
+        The optimiser converged from the best start and at least two starts agree (within
+        :data:`AGREEMENT`) on the best NLL (one start suffices when only one was run).
+    optimizer_converged
+        The optimiser converged from the best start.
+    start_nll
+        (P, S) NLL reached from every start.
+    """
+
+    scale: np.ndarray
+    nll: np.ndarray
+    converged: np.ndarray
+    optimizer_converged: np.ndarray
+    start_nll: np.ndarray
+
+
+def best_of_starts(
+    final_full: np.ndarray, final_nll: np.ndarray, opt_conv: np.ndarray, n_starts: int
+) -> BestFits:
+    """Phase 3a, report: each learner's best start and whether its starts agree."""
+    final_nll = final_nll.reshape(-1, n_starts)
+    final_full = final_full.reshape(len(final_nll), n_starts, -1)
+    opt_conv = opt_conv.reshape(-1, n_starts)
+    rows = np.arange(len(final_nll))
+    pick = np.argmin(final_nll, axis=1)
+    best_nll = final_nll[rows, pick]
+    agree = (np.abs(final_nll - best_nll[:, None]) < AGREEMENT).sum(axis=1) >= min(2, n_starts)
+    return BestFits(
+        scale=final_full[rows, pick],
+        nll=best_nll,
+        converged=opt_conv[rows, pick] & agree,
+        optimizer_converged=opt_conv[rows, pick],
+        start_nll=final_nll,
+    )
+
+
+def standard_errors_at(
+    objective: Objective, best_scale: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Phase 3b, report: standard errors (P, F) in scale coordinates at the best fits.
+
+    From a finite-difference Hessian (step :data:`HESSIAN_STEP` of each box width); NaN, with
+    the flag (P,) False, where the Hessian is not positive definite.
+    """
+    n_p = len(best_scale)
+    if not objective.free_names:
+        return np.zeros((n_p, 0)), np.ones(n_p, dtype=bool)
+    lo, hi = objective.pset.scale_bounds()
+    h = finite_difference_hessian(
+        objective.nll_at, np.arange(n_p), best_scale, HESSIAN_STEP * (hi - lo)
+    )
+    return standard_errors(h)
 
 
 def _refine_nelder_mead(objective: Objective, rows, start_scale, report, options):
