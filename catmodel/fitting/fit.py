@@ -21,11 +21,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from catmodel.errors import SettingsError
-from catmodel.fitting.hessian import finite_difference_hessian, standard_errors
+from catmodel.fitting.hessian import finite_difference_hessian, standard_errors, stencil_size
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.neldermead import batched_nelder_mead
+from catmodel.fitting.progress import (
+    FitProgress,
+    Report,
+    ignore_report,
+    measure_cost,
+    plan_model,
+)
 from catmodel.fitting.result import FitResult, ModelFit
-from catmodel.fitting.search import best_distinct, sobol_candidates
+from catmodel.fitting.search import (
+    best_distinct,
+    learners_per_call,
+    sobol_candidates,
+    sobol_size,
+)
 from catmodel.models.base import Model
 from catmodel.models.params import ParameterSet
 from catmodel.models.registry import build_models
@@ -95,39 +107,25 @@ def fit(
     )
     model_list = build_models(models)
     _check_overrides(model_list, batch, fix, bounds, free)
-    fits = []
-    bar = _progress_bar(progress, total=len(model_list) * 100)
-    for i, model in enumerate(model_list):
-        pset = ParameterSet.for_model(
+    psets = [_parameter_set(model, batch, fix, bounds, free) for model in model_list]
+    bar = None
+    if progress:
+        bar = _progress(batch, model_list, psets, starts, candidates, refine, refine_options)
+    fits = [
+        fit_model(
             model,
-            batch.n_features,
-            batch.n_categories,
-            fix=_only(model, batch, fix),
-            bounds=_only(model, batch, bounds),
-            free=[n for n in free if n in _names(model, batch)],
+            batch,
+            pset,
+            starts=starts,
+            candidates=candidates,
+            seed=seed,
+            refine=refine,
+            refine_options=refine_options,
+            report=bar.reporter(i) if bar is not None else None,
         )
-
-        def report(share: float, i=i) -> None:
-            if bar is not None:
-                bar.n = int(100 * (i + share))
-                # one refresh per report: set_postfix_str redraws the bar itself
-                bar.set_postfix_str(model_list[i].name)
-
-        fits.append(
-            fit_model(
-                model,
-                batch,
-                pset,
-                starts=starts,
-                candidates=candidates,
-                seed=seed,
-                refine=refine,
-                refine_options=refine_options,
-                report=report,
-            )
-        )
+        for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
+    ]
     if bar is not None:
-        bar.n = bar.total
         bar.close()
     return FitResult(
         fits=fits,
@@ -152,15 +150,17 @@ def fit_model(
     seed: int = 0,
     refine: str = "nelder-mead",
     refine_options: Mapping[str, object] | None = None,
-    report=None,
+    report: Report | None = None,
 ) -> ModelFit:
     """Fit one model to every learner of ``batch`` (see :func:`fit`).
 
     Three phases, each a function of its own: :func:`search_starts`, :func:`refine_starts`
-    (then :func:`best_of_starts`) and :func:`standard_errors_at`.
+    (then :func:`best_of_starts`) and :func:`standard_errors_at`. ``report(stage,
+    evaluations)`` hears the evaluations done so far in each stage (see
+    :mod:`catmodel.fitting.progress`).
     """
     t0 = time.perf_counter()
-    report = report or (lambda share: None)
+    report = report or ignore_report
     if pset is None:
         pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
     objective = Objective(model, batch, pset)
@@ -169,8 +169,7 @@ def fit_model(
         objective, found, refine, refine_options, report
     )
     best = best_of_starts(final_full, final_nll, opt_conv, found.n_starts)
-    se, se_ok = standard_errors_at(objective, best.scale)
-    report(1.0)
+    se, se_ok = standard_errors_at(objective, best.scale, report)
     return ModelFit(
         model=model,
         pset=pset,
@@ -234,11 +233,11 @@ def search_starts(
     seed
         Seed of the scrambled Sobol candidates.
     report
-        Progress callback (share of the model's work done).
+        Hears the evaluations done so far (stage ``"search"``).
     """
     n_p = objective.batch.n_learners
     lo, hi = objective.search_bounds()
-    cand = sobol_candidates(candidates or default_candidates(objective.n_search), lo, hi, seed)
+    cand = sobol_candidates(candidate_count(objective, candidates), lo, hi, seed)
     search_nll, search_full = _evaluate_candidates(objective, cand, report)
     n_starts = max(1, min(starts, len(cand)))
     best = best_distinct(search_nll, n_starts)
@@ -257,14 +256,13 @@ def _evaluate_candidates(objective: Objective, cand: np.ndarray, report):
     rows = np.arange(n_p)
     search_nll = np.empty((n_p, n_c))
     search_full = np.empty((n_p, n_c, len(objective.free_names)))
-    # whole learners per call, about 65,536 rollouts at a time
-    per_call = max(1, 65536 // max(1, n_c))
+    per_call = learners_per_call(n_c)
     for start in range(0, n_p, per_call):
         part = rows[start : start + per_call]
         f, full = objective(np.repeat(part, n_c), np.tile(cand, (len(part), 1)))
         search_nll[part] = f.reshape(len(part), n_c)
         search_full[part] = full.reshape(len(part), n_c, -1)
-        report(0.5 * min(1.0, (start + per_call) / n_p))
+        report("search", (start + len(part)) * n_c)
     return search_nll, search_full
 
 
@@ -273,9 +271,12 @@ def refine_starts(
     found: SearchStarts,
     refine: str,
     refine_options: Mapping[str, object] | None,
-    report,
+    report: Report,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Phase 2, refinement: every start of every learner refined together.
+
+    ``report`` hears the evaluations done so far (stage ``"refine"``; problem-steps for the
+    gradient refinement).
 
     Returns
     -------
@@ -292,13 +293,20 @@ def refine_starts(
     if objective.n_search == 0:
         # nothing to search: the NLL at the start (with its profiled temperature) is the fit
         nll, full = objective(found.rows, np.zeros((len(found.rows), 0)))
+        report("refine", len(found.rows))
         return full, nll, np.ones(len(found.rows), dtype=bool)
     if refine == "nelder-mead":
         return _refine_nelder_mead(objective, found.rows, found.scale, report, options)
     if refine == "gradient":
         from catmodel.fitting.gradient import refine_gradient
 
-        return refine_gradient(objective, found.rows, found.scale, **options)
+        return refine_gradient(
+            objective,
+            found.rows,
+            found.scale,
+            report=lambda steps: report("refine", steps),
+            **options,
+        )
     raise SettingsError(f"unknown refinement {refine!r} (nelder-mead or gradient)")
 
 
@@ -349,12 +357,13 @@ def best_of_starts(
 
 
 def standard_errors_at(
-    objective: Objective, best_scale: np.ndarray
+    objective: Objective, best_scale: np.ndarray, report: Report = ignore_report
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase 3b, report: standard errors (P, F) in scale coordinates at the best fits.
 
     From a finite-difference Hessian (step :data:`HESSIAN_STEP` of each box width); NaN, with
-    the flag (P,) False, where the Hessian is not positive definite.
+    the flag (P,) False, where the Hessian is not positive definite. ``report`` hears the
+    evaluations (stage ``"errors"``).
     """
     n_p = len(best_scale)
     if not objective.free_names:
@@ -363,25 +372,29 @@ def standard_errors_at(
     h = finite_difference_hessian(
         objective.nll_at, np.arange(n_p), best_scale, HESSIAN_STEP * (hi - lo)
     )
+    report("errors", n_p * stencil_size(len(objective.free_names)))
     return standard_errors(h)
 
 
-def _refine_nelder_mead(objective: Objective, rows, start_scale, report, options):
+def _refine_nelder_mead(objective: Objective, rows, start_scale, report: Report, options):
     pset = objective.pset
     search_pos = [objective.free_names.index(n) for n in objective.search_names]
     z0 = pset.scale_to_unconstrained(start_scale)[:, search_pos]
     temp_pos = objective.free_names.index("temperature") if objective.profile else None
+    evaluations = 0
 
     def fun(idx, z):
+        nonlocal evaluations
         full = np.zeros((len(idx), len(objective.free_names)))
         full[:, search_pos] = z
         search_scale = pset.unconstrained_to_scale(full)[:, search_pos]
         warm = start_scale[idx, temp_pos] if temp_pos is not None else None
         f, full_scale = objective(rows[idx], search_scale, warm)
+        evaluations += len(idx)
+        report("refine", evaluations)
         return f, full_scale
 
     result = batched_nelder_mead(fun, z0, **options)
-    report(0.95)
     return result.aux, result.fun, result.converged
 
 
@@ -406,10 +419,52 @@ def _check_overrides(models, batch, fix, bounds, free) -> None:
             )
 
 
-def _progress_bar(enabled: bool, total: int):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
+def candidate_count(objective: Objective, candidates: int | None) -> int:
+    """Search candidates per learner: as asked (default :func:`default_candidates`), rounded
+    up to a power of two (:func:`~catmodel.fitting.search.sobol_size`)."""
+    wanted = candidates or default_candidates(objective.n_search)
+    return sobol_size(wanted, objective.n_search)
 
-    # delay: the bar shows only when the run takes longer than a couple of seconds
-    return tqdm(total=total, delay=2.0, unit="%", desc="fitting", leave=False)
+
+def _parameter_set(model: Model, batch, fix, bounds, free) -> ParameterSet:
+    """The model's parameters with the overrides that name its parameters."""
+    return ParameterSet.for_model(
+        model,
+        batch.n_features,
+        batch.n_categories,
+        fix=_only(model, batch, fix),
+        bounds=_only(model, batch, bounds),
+        free=[n for n in free if n in _names(model, batch)],
+    )
+
+
+def _progress(
+    batch,
+    models: Sequence[Model],
+    psets: Sequence[ParameterSet],
+    starts: int,
+    candidates: int | None,
+    refine: str,
+    refine_options: Mapping[str, object] | None,
+) -> FitProgress:
+    """A progress bar over every model's work, each model's evaluations weighted by their
+    measured cost (on an objective of its own, so that the fit's evaluation count is
+    unchanged)."""
+    plans = []
+    for model, pset in zip(models, psets, strict=True):
+        objective = Objective(model, batch, pset)
+        n_candidates = candidate_count(objective, candidates)
+        plans.append(
+            plan_model(
+                model.name,
+                n_learners=batch.n_learners,
+                n_candidates=n_candidates,
+                n_starts=max(1, min(starts, n_candidates)),
+                n_search=objective.n_search,
+                n_free=len(pset.free),
+                cost=measure_cost(objective),
+                refine=refine,
+                refine_options=refine_options,
+            )
+        )
+    return FitProgress(plans)
