@@ -73,5 +73,5 @@ def run(args: argparse.Namespace) -> None:
     )
     seconds = time.perf_counter() - t0
     out = write_fit_folder(args.out, table, batch, result, {"seconds": round(seconds, 2)})
-    print(result.summary().to_string())
+    print(result.to_string())
     print(f"done in {seconds:.1f} s; results in {out}/")
