@@ -249,3 +249,20 @@ def test_readme_main_job_uses_the_shipped_example():
     block = readme.split("# 1. install, fit five models")[1].splitlines()[1]
     assert "catmodel fit data/example.csv.gz" in block
     assert EXAMPLE.exists()
+
+
+def test_readme_python_example_uses_every_name_it_imports():
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Python API")[1].split("\n## ")[0]
+    code = "\n".join(block.split("```")[0] for block in section.split("```python")[1:])
+    imported = [
+        name.strip()
+        for line in code.splitlines()
+        if line.startswith("from ")
+        for name in line.split(" import ")[1].split(",")
+    ]
+    body = "\n".join(line for line in code.splitlines() if not line.startswith("from "))
+    unused = [name for name in imported if not re.search(rf"\b{name}\(", body)]
+    assert imported and unused == []
