@@ -73,8 +73,13 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
         )
         == 0
     )
+    printed = capsys.readouterr().out
+    assert max(len(line) for line in printed.splitlines()) <= 100, printed
+    assert "natural scale" in printed and "IQR" in printed
     fits = pd.read_csv(out / "fits.csv")
     assert list(fits.columns[:3]) == ["participant", "model", "lr_mu"]
+    # counts are written as integers, not 4.0
+    assert pd.api.types.is_integer_dtype(fits["n_params"])
     for column in (
         "se_lr_mu",
         "nll",
@@ -91,6 +96,7 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
     assert len(starts) == 4 * 2
     trials = pd.read_csv(out / "trials.csv.gz")
     assert len(trials) == 4 * 400
+    assert pd.api.types.is_integer_dtype(trials["trial_original"])
     assert (trials[["p_gaussian_A", "p_gaussian_B"]].sum(axis=1) - 1).abs().max() < 1e-9
     run = json.loads((out / "run.json").read_text())
     assert run["kind"] == "fit" and len(run["data"]["sha256"]) == 64
@@ -99,6 +105,10 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
     # compare on the same folder
     assert main(["compare", str(out)]) == 0
     assert (out / "comparison.csv").exists() and (out / "group.csv").exists()
+    group = next(
+        line.split() for line in capsys.readouterr().out.splitlines() if "gaussian" in line
+    )
+    assert group[:2] == ["gaussian", "4"]  # n_params, not 4.000
 
 
 def test_bad_data_gives_one_line_error_naming_file_row_and_column(tmp_path, capsys):
