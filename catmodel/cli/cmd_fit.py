@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> None:
         progress=True,
     )
     seconds = time.perf_counter() - t0
-    out = write_fit_folder(args.out, table, batch, result, {"seconds": round(seconds, 2)})
+    out = write_fit_folder(
+        args.out, table, batch, result, {"seconds": round(seconds, 2), "warnings": result.notes}
+    )
+    # the summary ends with the result's notes (warnings), one line each
     print(result.to_string())
     print(f"done in {seconds:.1f} s; results in {out}/")

@@ -49,6 +49,8 @@ AGREEMENT = 0.1
 #: trajectory is sensitive to its rates), so a step of 1% measures the curvature of the basin
 #: rather than of its ripples; at 0.1% Hessians of simulated fits were often indefinite.
 HESSIAN_STEP = 1e-2
+#: fewer trials with a response than this per free parameter, and a fit is hardly identified
+TRIALS_PER_PARAMETER = 10
 
 
 def default_candidates(n_search: int) -> int:
@@ -137,6 +139,49 @@ def fit(
             "refine": refine,
             "standardize": standardize,
         },
+        notes=few_trials_warnings(batch, model_list, psets),
+    )
+
+
+def few_trials_warnings(batch, models: Sequence[Model], psets: Sequence[ParameterSet]) -> list[str]:
+    """One warning per model that some learners have too few trials for
+    (:func:`too_few_trials`)."""
+    n_trials = (batch.response >= 0).sum(1).cpu().numpy()
+    notes = [
+        too_few_trials(model.name, len(pset.free), list(batch.learners), n_trials)
+        for model, pset in zip(models, psets, strict=True)
+    ]
+    return [note for note in notes if note is not None]
+
+
+def too_few_trials(
+    model: str, n_free: int, participants: Sequence[str], n_trials: np.ndarray, shown: int = 5
+) -> str | None:
+    """A warning naming the participants with fewer than :data:`TRIALS_PER_PARAMETER` trials
+    (with a response) per free parameter of ``model``, or None when there are none.
+
+    Parameters
+    ----------
+    model
+        The model's name.
+    n_free
+        Its free parameters.
+    participants, n_trials
+        Every participant and the number of trials with a response each has.
+    shown
+        Participants named at most (the rest are counted).
+    """
+    needed = TRIALS_PER_PARAMETER * n_free
+    few = [(p, int(n)) for p, n in zip(participants, n_trials, strict=True) if n < needed]
+    if not few:
+        return None
+    named = ", ".join(f"{p} ({n} trials)" for p, n in few[:shown])
+    if len(few) > shown:
+        named += f" and {len(few) - shown} more"
+    who, verb = ("participant", "has") if len(few) == 1 else ("participants", "have")
+    return (
+        f"warning: {model} has {n_free} free parameters; {who} {named} {verb} fewer than "
+        f"{TRIALS_PER_PARAMETER} trials with a response per parameter ({needed})"
     )
 
 

@@ -125,11 +125,15 @@ class FitResult:
         The feature map the models saw (recorded so plots can undo it).
     settings
         The fitting settings (starts, seed, candidates, refinement, ...).
+    notes
+        Warnings about the fit, one line each (e.g. participants with too few trials for a
+        model's parameters); :meth:`to_string` ends with them.
     """
 
     fits: list[ModelFit]
     standardization: object = None
     settings: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def __getitem__(self, model_name: str) -> ModelFit:
         for f in self.fits:
@@ -214,7 +218,7 @@ class FitResult:
 
     def to_string(self) -> str:
         """Both summaries as text no wider than 100 columns, each under a line that explains
-        its columns (never truncated, unlike a DataFrame's repr)."""
+        its columns (never truncated, unlike a DataFrame's repr), then the :attr:`notes`."""
         n = len(self.fits[0].participants) if self.fits else 0
         parameters = self.parameter_summary()
         lines = [
@@ -230,6 +234,8 @@ class FitResult:
             "",
             _model_table(self.summary()),
         ]
+        if self.notes:
+            lines += ["", *self.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -276,3 +276,21 @@ def test_readme_python_example_uses_every_name_it_imports():
     body = "\n".join(line for line in code.splitlines() if not line.startswith("from "))
     unused = [name for name in imported if not re.search(rf"\b{name}\(", body)]
     assert imported and unused == []
+
+
+def test_fit_prints_one_warning_per_model_with_too_few_trials(tmp_path, capsys):
+    data = pd.read_csv(EXAMPLE)
+    short = data[data["participant"].isin(["sim001", "sim002"]) & (data["trial"] <= 30)]
+    short.to_csv(tmp_path / "short.csv", index=False)
+    command = ["fit", str(tmp_path / "short.csv"), "--models", "gaussian,prototype,guessing"]
+    assert main([*command, "--starts", "1", "--candidates", "16", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    warnings = [line for line in printed.splitlines() if line.startswith("warning:")]
+    # 30 trials each: fewer than 10 per parameter for gaussian (4 free parameters), not for
+    # prototype (2) or guessing (1)
+    assert warnings == [
+        "warning: gaussian has 4 free parameters; participants sim001 (30 trials), sim002 "
+        "(30 trials) have fewer than 10 trials with a response per parameter (40)"
+    ], printed
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["warnings"] == warnings

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from catmodel.compare.recovery import parameter_recovery, simulate_participants
-from catmodel.fitting.fit import fit
+from catmodel.fitting.fit import fit, too_few_trials
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.result import FitResult
 from catmodel.models.gaussian import Gaussian
@@ -167,3 +167,28 @@ def test_parameter_recovery_small_study():
     }
     corr = study.correlations.set_index("parameter")
     assert np.allclose(np.diag(corr.to_numpy()), 1.0)
+
+
+def test_too_few_trials_per_parameter_is_one_warning_per_model():
+    note = too_few_trials("alcove", 4, ["p1", "p2", "p3"], np.array([400, 10, 39]))
+    assert note == (
+        "warning: alcove has 4 free parameters; participants p2 (10 trials), p3 (39 trials) "
+        "have fewer than 10 trials with a response per parameter (40)"
+    )
+    one = too_few_trials("guessing", 1, ["p1", "p2"], np.array([9, 10]))
+    assert one is not None and "participant p1 (9 trials) has fewer" in one
+    assert too_few_trials("alcove", 4, ["p1"], np.array([40])) is None
+    many = too_few_trials("gaussian", 4, [f"p{i}" for i in range(8)], np.full(8, 20))
+    assert many is not None and "p4 (20 trials) and 3 more have" in many
+
+
+def test_a_fit_warns_about_participants_with_too_few_responses():
+    _, batch, _ = simulate_participants(Gaussian(), "two-gaussian", 2, 35, seed=5)
+    result = fit(batch, ["gaussian", "guessing"], starts=1, candidates=16)
+    first, second = batch.learners
+    # gaussian needs 4 x 10 = 40 trials per participant; guessing 1 x 10
+    assert result.notes == [
+        f"warning: gaussian has 4 free parameters; participants {first} (35 trials), "
+        f"{second} (35 trials) have fewer than 10 trials with a response per parameter (40)"
+    ]
+    assert str(result).endswith(result.notes[0])
