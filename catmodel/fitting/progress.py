@@ -4,8 +4,8 @@ The work of a fit is known before it starts. For each model:
 
 * **search** evaluates every quasi-random candidate for every learner (candidates x learners
   rollouts, exact);
-* **refinement** runs an estimated number of evaluations (:func:`nelder_mead_evaluations`, or
-  steps x starts for the gradient refinement);
+* **refinement** runs an estimated number of calls and evaluations (:func:`nelder_mead_work`,
+  or steps x starts for the gradient refinement);
 * **standard errors** evaluate a finite-difference stencil at every learner's best fit (exact).
 
 A *work unit* is a second of estimated work: learner-evaluations and batched calls weighted by

@@ -80,8 +80,10 @@ def at_bound_flags(fits: pd.DataFrame, name: str) -> np.ndarray:
     column: the names of the parameters at a bound, ``;``-separated); all False without it."""
     if "at_bound" not in fits.columns:
         return np.zeros(len(fits), dtype=bool)
+    # pandas reads a column of empty cells as float NaN: only strings name parameters
     return np.array(
-        [name in str(names).split(";") for names in fits["at_bound"].fillna("")], dtype=bool
+        [isinstance(names, str) and name in names.split(";") for names in fits["at_bound"]],
+        dtype=bool,
     )
 
 
