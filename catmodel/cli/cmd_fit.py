@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> None:
         table,
         batch,
         result,
-        {"seconds": round(seconds, 2)},
+        {"seconds": round(seconds, 2), "warnings": result.notes},
         fitting={
             "fix": fix,
             "free": list(args.free),
@@ -101,5 +101,6 @@ def run(args: argparse.Namespace) -> None:
         },
     )
     clean_stale_outputs(out, previous)
-    print(result.summary().to_string())
+    # the summary ends with the result's notes (warnings), one line each
+    print(result.to_string())
     print(f"done in {seconds:.1f} s; results in {out}/")

@@ -236,7 +236,7 @@ def group_sums(fits: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "n_participants": grouped.size(),
-            "n_params": grouped["n_params"].mean(),
+            "n_params": grouped["n_params"].mean().convert_dtypes(),  # 4, not 4.000
             "sum_nll": grouped["nll"].sum(),
             "sum_aic": grouped["aic"].sum(),
             "sum_bic": grouped["bic"].sum(),

@@ -123,7 +123,7 @@ def find_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
     for item in items:
         files.extend(_expand(str(item)))
     if not files:
-        raise DataError(str(source), 0, "-", "no trial files given")
+        raise DataError(str(source), None, None, "no trial files given")
     return files
 
 
@@ -138,8 +138,8 @@ def _expand(item: str) -> list[str]:
         if not found:
             raise DataError(
                 item,
-                0,
-                "-",
+                None,
+                None,
                 "no trial files (.csv, .tsv, .txt, .dat, .rda; optionally .gz) in this directory",
             )
         return [str(p) for p in found]
@@ -148,9 +148,9 @@ def _expand(item: str) -> list[str]:
             (p for p in glob.glob(item, recursive=True) if Path(p).is_file()), key=natural_key
         )
         if not found:
-            raise DataError(item, 0, "-", "no files match this pattern")
+            raise DataError(item, None, None, "no files match this pattern")
         return found
-    raise DataError(item, 0, "-", "no such file or directory")
+    raise DataError(item, None, None, "this file or folder does not exist")
 
 
 # ----------------------------------------------------------------------------- reading
@@ -181,8 +181,8 @@ def read_raw(path: str, columns: ColumnMap) -> RawTable:
     if delimiter is None:
         raise DataError(
             path,
-            0,
-            "-",
+            None,
+            None,
             "unknown file type (expected .csv, .tsv, .txt, .dat, .rda, "
             ".RData, .rds, optionally .gz); pass --delimiter to read it "
             "as text",
@@ -198,7 +198,7 @@ def _read_text(path: str, gz: bool) -> str:
         else:
             data = Path(path).read_bytes()
     except (OSError, EOFError) as exc:
-        raise DataError(path, 0, "-", f"cannot read the file: {one_line(exc)}") from exc
+        raise DataError(path, None, None, f"cannot read the file: {one_line(exc)}") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -237,7 +237,7 @@ def parse_text(path: str, text: str, delimiter: str, columns: ColumnMap) -> RawT
     rows = line_no[1:] if has_header else line_no
     if len(frame) != len(rows):
         # Only quoted fields spanning lines get here; the line numbers would be wrong.
-        raise DataError(path, 1, "-", "quoted fields that span lines are not supported")
+        raise DataError(path, None, None, "quoted fields that span lines are not supported")
     text_columns = _text_columns(columns, names)
     text = _read_body(path, body, delimiter, names, text_columns) if text_columns else None
     return RawTable(
@@ -363,7 +363,7 @@ def _read_body(
             **_EXACT_FLOATS,
         )
     except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(path, 1, "-", f"cannot parse the file: {one_line(exc)}") from exc
+        raise DataError(path, None, None, f"cannot parse the file: {one_line(exc)}") from exc
 
 
 def _read_rdata(path: str, suffix: str, gz: bool, columns: ColumnMap) -> RawTable:
@@ -383,11 +383,11 @@ def _read_rdata(path: str, suffix: str, gz: bool, columns: ColumnMap) -> RawTabl
                 with gzip.open(path, "rb") as src, open(target, "wb") as dst:
                     shutil.copyfileobj(src, dst)
             except (OSError, EOFError) as exc:
-                raise DataError(path, 0, "-", f"cannot read the file: {one_line(exc)}") from exc
+                raise DataError(path, None, None, f"cannot read the file: {one_line(exc)}") from exc
         try:
             result = pyreadr.read_r(target)
         except Exception as exc:  # pyreadr raises its own exception types
-            raise DataError(path, 0, "-", f"cannot read R data: {one_line(exc)}") from exc
+            raise DataError(path, None, None, f"cannot read R data: {one_line(exc)}") from exc
     frame = _pick_rdata_frame(path, result, columns.rdata_object)
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
@@ -411,8 +411,8 @@ def _pick_rdata_frame(path: str, result: dict, wanted: str | None) -> pd.DataFra
         if wanted not in frames:
             raise DataError(
                 path,
-                1,
-                "-",
+                None,
+                None,
                 f"no data frame called {wanted!r} (it holds: {', '.join(frames) or 'none'})",
             )
         return frames[wanted]
@@ -422,8 +422,8 @@ def _pick_rdata_frame(path: str, result: dict, wanted: str | None) -> pd.DataFra
         raise DataError(path, 1, 1, "the file holds no data frame")
     raise DataError(
         path,
-        1,
-        "-",
+        None,
+        None,
         f"the file holds several data frames ({', '.join(frames)}); choose one with --rdata-object",
     )
 

@@ -504,13 +504,11 @@ def _assemble(
     frame = _filter_trials(frame, columns, dropped, notes)
     _require_rows(frame, source)
     cats = _categories(frame, categories, labels)
-    frame, n_bad, shown = check.check_responses(frame, cats, labels, columns.drop_invalid_responses)
+    n_before = len(frame)
+    frame, invalid = check.check_responses(frame, cats, labels, columns.drop_invalid_responses)
     if columns.drop_invalid_responses:
-        dropped["invalid_responses"] = n_bad
-        notes.append(
-            f"dropped {n_bad:,} trials whose response is not a category label "
-            f"(--drop-invalid-responses)" + (f": {shown}" if n_bad else "")
-        )
+        dropped["invalid_responses"] = len(invalid)
+        notes.append(invalid_responses_note(invalid, n_before))
     _require_rows(frame, source)
     frame = frame.reset_index(drop=True)
     frame["feedback"] = _feedback(frame, cats, labels)
@@ -526,6 +524,50 @@ def _assemble(
         notes=notes,
         source=source,
     )
+
+
+def invalid_responses_note(invalid: pd.DataFrame, n_trials: int) -> str:
+    """What ``--drop-invalid-responses`` dropped, as one sentence: how many of how many
+    trials, which response values, which participants and (from several files) which files.
+
+    Parameters
+    ----------
+    invalid
+        The dropped trials (columns ``response``, ``participant``, ``source_file``).
+    n_trials
+        Trials before dropping.
+    """
+    option = "--drop-invalid-responses"
+    if invalid.empty:
+        return f"{option}: every response is a category label; no trial dropped"
+    values = invalid["response"].map(repr).value_counts(sort=False)
+    participants = invalid["participant"].astype(str).value_counts(sort=False)
+    files = pd.unique(invalid["source_file"].map(lambda f: Path(str(f)).name))
+    text = (
+        f"{option}: dropped {len(invalid):,} of {n_trials:,} trials whose response is not a "
+        f"category label; {_counted('response', values)}; "
+        f"{_counted('participant', participants)}"
+    )
+    if len(files) > 1:
+        text += f"; {len(files)} files {_listed(list(files))}"
+    return text
+
+
+def _counted(what: str, counts: pd.Series, at_most: int = 5) -> str:
+    """``"participants p3 (1 trial), p7 (2 trials)"``: the first few values with counts."""
+    shown = [f"{value} ({_trials(n)})" for value, n in counts.items()]
+    noun = what if len(shown) == 1 else f"{what}s"
+    return f"{noun} {_listed(shown, at_most)}"
+
+
+def _listed(items: list[str], at_most: int = 5) -> str:
+    more = len(items) - at_most
+    shown = ", ".join(items[:at_most])
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _trials(n: int) -> str:
+    return "1 trial" if n == 1 else f"{n:,} trials"
 
 
 def _expand_binary(parts: list[_Part], labels) -> tuple[pd.DataFrame, list[str]]:
@@ -619,8 +661,8 @@ def _require_rows(frame: pd.DataFrame, source: str) -> None:
     if frame.empty:
         raise DataError(
             source,
-            "-",
-            "-",
+            None,
+            None,
             "no trials left after --where, --phase, --trials and dropped responses",
         )
 
@@ -728,6 +770,7 @@ def _finish(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
         frame[name] = values.where(values.notna(), None).astype(object)
     if "block" in frame:
         frame["block"] = frame["block"].astype(float).astype("Int64")
+    frame["trial_original"] = whole_numbers(frame["trial_original"])
     names = ["learner", "participant", "trial", "trial_original"]
     names += [c for c in ("block",) if c in frame] + list(features)
     names += ["category", "response", "feedback"]
@@ -736,6 +779,17 @@ def _finish(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     out = frame[names].reset_index(drop=True)
     out["source_row"] = out["source_row"].astype(np.int64)
     return out
+
+
+def whole_numbers(values: pd.Series) -> pd.Series:
+    """Numbers as integers (``Int64``, missing ones stay missing) when all are whole, so that
+    trial numbers print as ``12``, not ``12.0``; floats otherwise (a file may number its
+    trials in halves)."""
+    numbers = values.astype(float)
+    present = numbers.dropna()
+    if np.array_equal(present, np.round(present)):
+        return numbers.astype("Int64")
+    return numbers
 
 
 def _with_features(columns: ColumnMap, features: Sequence[str]) -> ColumnMap:

@@ -382,18 +382,18 @@ def check_unique_trials(frame: pd.DataFrame, labels: Labels) -> None:
 
 def check_responses(
     frame: pd.DataFrame, categories: Sequence, labels: Labels, drop: bool
-) -> tuple[pd.DataFrame, int, str]:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Responses must be category labels or missing; with ``drop`` other trials are dropped.
 
     Returns
     -------
-    frame, n_dropped, summary
-        The frame without the dropped trials, how many were dropped, and which values they had.
+    kept, dropped
+        The frame without the dropped trials, and the dropped trials (no rows when none).
     """
     response = frame["response"]
     bad = ~is_missing(response) & ~in_set(response, categories)
     if not bad.any():
-        return frame, 0, ""
+        return frame, frame.iloc[:0]
     if not drop:
         i = first_in_file_order(frame, bad)
         raise error_at(
@@ -405,10 +405,7 @@ def check_responses(
             f"trials with --drop-invalid-responses",
             labels,
         )
-    counts = response[bad].map(repr).value_counts()
-    shown = ", ".join(f"{value} ({n})" for value, n in counts.head(8).items())
-    more = ", ..." if len(counts) > 8 else ""
-    return frame.loc[~bad], int(bad.sum()), shown + more
+    return frame.loc[~bad], frame.loc[bad]
 
 
 def check_feedback(frame: pd.DataFrame, categories: Sequence, labels: Labels) -> None:

@@ -16,15 +16,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from catmodel.errors import SettingsError
-from catmodel.fitting.hessian import finite_difference_hessian, standard_errors
+from catmodel.fitting.hessian import finite_difference_hessian, standard_errors, stencil_size
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.neldermead import batched_nelder_mead
+from catmodel.fitting.progress import (
+    FitProgress,
+    Report,
+    ignore_report,
+    measure_cost,
+    plan_model,
+)
 from catmodel.fitting.result import FitResult, ModelFit
-from catmodel.fitting.search import best_distinct, sobol_candidates
+from catmodel.fitting.search import (
+    best_distinct,
+    learners_per_call,
+    sobol_candidates,
+    sobol_size,
+)
 from catmodel.models.base import Model
 from catmodel.models.params import ParameterSet
 from catmodel.models.registry import build_models
@@ -36,6 +49,8 @@ AGREEMENT = 0.1
 #: trajectory is sensitive to its rates), so a step of 1% measures the curvature of the basin
 #: rather than of its ripples; at 0.1% Hessians of simulated fits were often indefinite.
 HESSIAN_STEP = 1e-2
+#: fewer trials with a response than this per free parameter, and a fit is hardly identified
+TRIALS_PER_PARAMETER = 10
 
 
 def default_candidates(n_search: int) -> int:
@@ -94,39 +109,25 @@ def fit(
     )
     model_list = build_models(models)
     _check_overrides(model_list, batch, fix, bounds, free)
-    fits = []
-    bar = _progress_bar(progress, total=len(model_list) * 100)
-    for i, model in enumerate(model_list):
-        pset = ParameterSet.for_model(
+    psets = [_parameter_set(model, batch, fix, bounds, free) for model in model_list]
+    bar = None
+    if progress:
+        bar = _progress(batch, model_list, psets, starts, candidates, refine, refine_options)
+    fits = [
+        fit_model(
             model,
-            batch.n_features,
-            batch.n_categories,
-            fix=_only(model, batch, fix),
-            bounds=_only(model, batch, bounds),
-            free=[n for n in free if n in _names(model, batch)],
+            batch,
+            pset,
+            starts=starts,
+            candidates=candidates,
+            seed=seed,
+            refine=refine,
+            refine_options=refine_options,
+            report=bar.reporter(i) if bar is not None else None,
         )
-
-        def report(share: float, i=i) -> None:
-            if bar is not None:
-                bar.n = int(100 * (i + share))
-                # one refresh per report: set_postfix_str redraws the bar itself
-                bar.set_postfix_str(model_list[i].name)
-
-        fits.append(
-            fit_model(
-                model,
-                batch,
-                pset,
-                starts=starts,
-                candidates=candidates,
-                seed=seed,
-                refine=refine,
-                refine_options=refine_options,
-                report=report,
-            )
-        )
+        for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
+    ]
     if bar is not None:
-        bar.n = bar.total
         bar.close()
     return FitResult(
         fits=fits,
@@ -138,6 +139,49 @@ def fit(
             "refine": refine,
             "standardize": standardize,
         },
+        notes=few_trials_warnings(batch, model_list, psets),
+    )
+
+
+def few_trials_warnings(batch, models: Sequence[Model], psets: Sequence[ParameterSet]) -> list[str]:
+    """One warning per model that some learners have too few trials for
+    (:func:`too_few_trials`)."""
+    n_trials = (batch.response >= 0).sum(1).cpu().numpy()
+    notes = [
+        too_few_trials(model.name, len(pset.free), list(batch.learners), n_trials)
+        for model, pset in zip(models, psets, strict=True)
+    ]
+    return [note for note in notes if note is not None]
+
+
+def too_few_trials(
+    model: str, n_free: int, participants: Sequence[str], n_trials: np.ndarray, shown: int = 5
+) -> str | None:
+    """A warning naming the participants with fewer than :data:`TRIALS_PER_PARAMETER` trials
+    (with a response) per free parameter of ``model``, or None when there are none.
+
+    Parameters
+    ----------
+    model
+        The model's name.
+    n_free
+        Its free parameters.
+    participants, n_trials
+        Every participant and the number of trials with a response each has.
+    shown
+        Participants named at most (the rest are counted).
+    """
+    needed = TRIALS_PER_PARAMETER * n_free
+    few = [(p, int(n)) for p, n in zip(participants, n_trials, strict=True) if n < needed]
+    if not few:
+        return None
+    named = ", ".join(f"{p} ({n} trials)" for p, n in few[:shown])
+    if len(few) > shown:
+        named += f" and {len(few) - shown} more"
+    who, verb = ("participant", "has") if len(few) == 1 else ("participants", "have")
+    return (
+        f"warning: {model} has {n_free} free parameters; {who} {named} {verb} fewer than "
+        f"{TRIALS_PER_PARAMETER} trials with a response per parameter ({needed})"
     )
 
 
@@ -151,121 +195,251 @@ def fit_model(
     seed: int = 0,
     refine: str = "nelder-mead",
     refine_options: Mapping[str, object] | None = None,
-    report=None,
+    report: Report | None = None,
 ) -> ModelFit:
-    """Fit one model to every learner of ``batch`` (see :func:`fit`)."""
+    """Fit one model to every learner of ``batch`` (see :func:`fit`).
+
+    Three phases, each a function of its own: :func:`search_starts`, :func:`refine_starts`
+    (then :func:`best_of_starts`) and :func:`standard_errors_at`. ``report(stage,
+    evaluations)`` hears the evaluations done so far in each stage (see
+    :mod:`catmodel.fitting.progress`).
+    """
     t0 = time.perf_counter()
-    report = report or (lambda share: None)
+    report = report or ignore_report
     if pset is None:
         pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
     objective = Objective(model, batch, pset)
-    n_p = batch.n_learners
-    rows = np.arange(n_p)
-    lo, hi = objective.search_bounds()
-    n_cand = candidates or default_candidates(objective.n_search)
-    cand = sobol_candidates(n_cand, lo, hi, seed)
-    n_c = len(cand)
-
-    # 1. search: every participant x every candidate
-    search_nll = np.empty((n_p, n_c))
-    search_full = np.empty((n_p, n_c, len(pset.free)))
-    per_call = max(1, 65536 // max(1, n_c))
-    for start in range(0, n_p, per_call):
-        part = rows[start : start + per_call]
-        r = np.repeat(part, n_c)
-        f, full = objective(r, np.tile(cand, (len(part), 1)))
-        search_nll[part] = f.reshape(len(part), n_c)
-        search_full[part] = full.reshape(len(part), n_c, -1)
-        report(0.5 * min(1.0, (start + per_call) / n_p))
-
-    n_starts = max(1, min(starts, n_c))
-    best = best_distinct(search_nll, n_starts)
-    start_full = np.take_along_axis(search_full, best[:, :, None], axis=1)  # (P, S, F)
-    start_rows = np.repeat(rows, n_starts)
-    start_scale = start_full.reshape(n_p * n_starts, -1)
-
-    # 2. local refinement of every start of every participant together
-    if objective.n_search == 0:
-        f, full = objective(start_rows, np.zeros((len(start_rows), 0)))
-        final_full, final_nll = full, f
-        opt_conv = np.ones(len(start_rows), dtype=bool)
-    elif refine == "nelder-mead":
-        final_full, final_nll, opt_conv = _refine_nelder_mead(
-            objective, start_rows, start_scale, report, dict(refine_options or {})
-        )
-    elif refine == "gradient":
-        from catmodel.fitting.gradient import refine_gradient
-
-        final_full, final_nll, opt_conv = refine_gradient(
-            objective, start_rows, start_scale, **dict(refine_options or {})
-        )
-    else:
-        raise SettingsError(f"unknown refinement {refine!r} (nelder-mead or gradient)")
-
-    final_nll = final_nll.reshape(n_p, n_starts)
-    final_full = final_full.reshape(n_p, n_starts, -1)
-    opt_conv = opt_conv.reshape(n_p, n_starts)
-    pick = np.argmin(final_nll, axis=1)
-    best_nll = final_nll[rows, pick]
-    best_scale = final_full[rows, pick]
-    agree = (np.abs(final_nll - best_nll[:, None]) < AGREEMENT).sum(axis=1) >= min(2, n_starts)
-    converged = opt_conv[rows, pick] & agree
-
-    # 3. standard errors in scale coordinates
-    lo_f, hi_f = pset.scale_bounds()
-    if len(pset.free):
-        h = finite_difference_hessian(
-            objective.nll_at, rows, best_scale, HESSIAN_STEP * (hi_f - lo_f)
-        )
-        se, se_ok = standard_errors(h)
-    else:
-        se, se_ok = np.zeros((n_p, 0)), np.ones(n_p, dtype=bool)
-    report(1.0)
-
-    values = pset.scale_to_natural(best_scale)
-    n_trials = (batch.response >= 0).sum(1).cpu().numpy()
+    found = search_starts(objective, starts, candidates, seed, report)
+    final_full, final_nll, opt_conv = refine_starts(
+        objective, found, refine, refine_options, report
+    )
+    best = best_of_starts(final_full, final_nll, opt_conv, found.n_starts)
+    se, se_ok = standard_errors_at(objective, best.scale, report)
     return ModelFit(
         model=model,
         pset=pset,
         participants=list(batch.learners),
         conditions=list(batch.conditions) if batch.conditions is not None else None,
-        values=values,
-        scale=best_scale,
+        values=pset.scale_to_natural(best.scale),
+        scale=best.scale,
         se=se,
         se_ok=se_ok,
-        nll=best_nll,
-        n_trials=n_trials,
-        converged=converged,
-        optimizer_converged=opt_conv[rows, pick],
-        at_bound=[pset.at_bound(s) for s in best_scale],
-        start_nll=final_nll,
+        nll=best.nll,
+        n_trials=(batch.response >= 0).sum(1).cpu().numpy(),
+        converged=best.converged,
+        optimizer_converged=best.optimizer_converged,
+        at_bound=[pset.at_bound(s) for s in best.scale],
+        start_nll=best.start_nll,
         seconds=time.perf_counter() - t0,
         evaluations=objective.n_evaluations,
         info={
-            "candidates": n_c,
-            "starts": n_starts,
+            "candidates": found.n_candidates,
+            "starts": found.n_starts,
             "refine": refine,
             "profiled_temperature": objective.profile,
         },
     )
 
 
-def _refine_nelder_mead(objective: Objective, rows, start_scale, report, options):
+@dataclass
+class SearchStarts:
+    """Where local refinement starts: the best distinct search candidates of every learner.
+
+    Attributes
+    ----------
+    rows
+        (P * S,) batch row of every start, learner by learner.
+    scale
+        (P * S, F) free parameters of every start in scale coordinates (profiled temperature
+        filled in).
+    n_candidates, n_starts
+        Candidates evaluated per learner, and starts kept per learner (S).
+    """
+
+    rows: np.ndarray
+    scale: np.ndarray
+    n_candidates: int
+    n_starts: int
+
+
+def search_starts(
+    objective: Objective, starts: int, candidates: int | None, seed: int, report
+) -> SearchStarts:
+    """Phase 1, search: every learner x every quasi-random candidate, in batched rollouts.
+
+    Parameters
+    ----------
+    objective
+        The NLL of the model on the batch.
+    starts
+        Starts to keep per learner (at most the number of candidates).
+    candidates
+        Candidates per learner (None: :func:`default_candidates`).
+    seed
+        Seed of the scrambled Sobol candidates.
+    report
+        Hears the evaluations done so far (stage ``"search"``).
+    """
+    n_p = objective.batch.n_learners
+    lo, hi = objective.search_bounds()
+    cand = sobol_candidates(candidate_count(objective, candidates), lo, hi, seed)
+    search_nll, search_full = _evaluate_candidates(objective, cand, report)
+    n_starts = max(1, min(starts, len(cand)))
+    best = best_distinct(search_nll, n_starts)
+    start_full = np.take_along_axis(search_full, best[:, :, None], axis=1)  # (P, S, F)
+    return SearchStarts(
+        rows=np.repeat(np.arange(n_p), n_starts),
+        scale=start_full.reshape(n_p * n_starts, -1),
+        n_candidates=len(cand),
+        n_starts=n_starts,
+    )
+
+
+def _evaluate_candidates(objective: Objective, cand: np.ndarray, report):
+    """NLL (P, C) and free scale coordinates (P, C, F) of every learner at every candidate."""
+    n_p, n_c = objective.batch.n_learners, len(cand)
+    rows = np.arange(n_p)
+    search_nll = np.empty((n_p, n_c))
+    search_full = np.empty((n_p, n_c, len(objective.free_names)))
+    per_call = learners_per_call(n_c)
+    for start in range(0, n_p, per_call):
+        part = rows[start : start + per_call]
+        f, full = objective(np.repeat(part, n_c), np.tile(cand, (len(part), 1)))
+        search_nll[part] = f.reshape(len(part), n_c)
+        search_full[part] = full.reshape(len(part), n_c, -1)
+        report("search", (start + len(part)) * n_c)
+    return search_nll, search_full
+
+
+def refine_starts(
+    objective: Objective,
+    found: SearchStarts,
+    refine: str,
+    refine_options: Mapping[str, object] | None,
+    report: Report,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Phase 2, refinement: every start of every learner refined together.
+
+    ``report`` hears the evaluations done so far (stage ``"refine"``; problem-steps for the
+    gradient refinement).
+
+    Returns
+    -------
+    scale, nll, converged
+        (P * S, F) refined free parameters in scale coordinates, their NLL (P * S,) and
+        whether the optimiser met its tolerance.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown ``refine``.
+    """
+    options = dict(refine_options or {})
+    if objective.n_search == 0:
+        # nothing to search: the NLL at the start (with its profiled temperature) is the fit
+        nll, full = objective(found.rows, np.zeros((len(found.rows), 0)))
+        report("refine", len(found.rows))
+        return full, nll, np.ones(len(found.rows), dtype=bool)
+    if refine == "nelder-mead":
+        return _refine_nelder_mead(objective, found.rows, found.scale, report, options)
+    if refine == "gradient":
+        from catmodel.fitting.gradient import refine_gradient
+
+        return refine_gradient(
+            objective,
+            found.rows,
+            found.scale,
+            report=lambda steps: report("refine", steps),
+            **options,
+        )
+    raise SettingsError(f"unknown refinement {refine!r} (nelder-mead or gradient)")
+
+
+@dataclass
+class BestFits:
+    """Per learner, the best of its refined starts.
+
+    Attributes
+    ----------
+    scale
+        (P, F) best free parameters in scale coordinates.
+    nll
+        (P,) their NLL.
+    converged
+        The optimiser converged from the best start and at least two starts agree (within
+        :data:`AGREEMENT`) on the best NLL (one start suffices when only one was run).
+    optimizer_converged
+        The optimiser converged from the best start.
+    start_nll
+        (P, S) NLL reached from every start.
+    """
+
+    scale: np.ndarray
+    nll: np.ndarray
+    converged: np.ndarray
+    optimizer_converged: np.ndarray
+    start_nll: np.ndarray
+
+
+def best_of_starts(
+    final_full: np.ndarray, final_nll: np.ndarray, opt_conv: np.ndarray, n_starts: int
+) -> BestFits:
+    """Phase 3a, report: each learner's best start and whether its starts agree."""
+    final_nll = final_nll.reshape(-1, n_starts)
+    final_full = final_full.reshape(len(final_nll), n_starts, -1)
+    opt_conv = opt_conv.reshape(-1, n_starts)
+    rows = np.arange(len(final_nll))
+    pick = np.argmin(final_nll, axis=1)
+    best_nll = final_nll[rows, pick]
+    agree = (np.abs(final_nll - best_nll[:, None]) < AGREEMENT).sum(axis=1) >= min(2, n_starts)
+    return BestFits(
+        scale=final_full[rows, pick],
+        nll=best_nll,
+        converged=opt_conv[rows, pick] & agree,
+        optimizer_converged=opt_conv[rows, pick],
+        start_nll=final_nll,
+    )
+
+
+def standard_errors_at(
+    objective: Objective, best_scale: np.ndarray, report: Report = ignore_report
+) -> tuple[np.ndarray, np.ndarray]:
+    """Phase 3b, report: standard errors (P, F) in scale coordinates at the best fits.
+
+    From a finite-difference Hessian (step :data:`HESSIAN_STEP` of each box width); NaN, with
+    the flag (P,) False, where the Hessian is not positive definite. ``report`` hears the
+    evaluations (stage ``"errors"``).
+    """
+    n_p = len(best_scale)
+    if not objective.free_names:
+        return np.zeros((n_p, 0)), np.ones(n_p, dtype=bool)
+    lo, hi = objective.pset.scale_bounds()
+    h = finite_difference_hessian(
+        objective.nll_at, np.arange(n_p), best_scale, HESSIAN_STEP * (hi - lo)
+    )
+    report("errors", n_p * stencil_size(len(objective.free_names)))
+    return standard_errors(h)
+
+
+def _refine_nelder_mead(objective: Objective, rows, start_scale, report: Report, options):
     pset = objective.pset
     search_pos = [objective.free_names.index(n) for n in objective.search_names]
     z0 = pset.scale_to_unconstrained(start_scale)[:, search_pos]
     temp_pos = objective.free_names.index("temperature") if objective.profile else None
+    evaluations = 0
 
     def fun(idx, z):
+        nonlocal evaluations
         full = np.zeros((len(idx), len(objective.free_names)))
         full[:, search_pos] = z
         search_scale = pset.unconstrained_to_scale(full)[:, search_pos]
         warm = start_scale[idx, temp_pos] if temp_pos is not None else None
         f, full_scale = objective(rows[idx], search_scale, warm)
+        evaluations += len(idx)
+        report("refine", evaluations)
         return f, full_scale
 
     result = batched_nelder_mead(fun, z0, **options)
-    report(0.95)
     return result.aux, result.fun, result.converged
 
 
@@ -290,10 +464,52 @@ def _check_overrides(models, batch, fix, bounds, free) -> None:
             )
 
 
-def _progress_bar(enabled: bool, total: int):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
+def candidate_count(objective: Objective, candidates: int | None) -> int:
+    """Search candidates per learner: as asked (default :func:`default_candidates`), rounded
+    up to a power of two (:func:`~catmodel.fitting.search.sobol_size`)."""
+    wanted = candidates or default_candidates(objective.n_search)
+    return sobol_size(wanted, objective.n_search)
 
-    # delay: the bar shows only when the run takes longer than a couple of seconds
-    return tqdm(total=total, delay=2.0, unit="%", desc="fitting", leave=False)
+
+def _parameter_set(model: Model, batch, fix, bounds, free) -> ParameterSet:
+    """The model's parameters with the overrides that name its parameters."""
+    return ParameterSet.for_model(
+        model,
+        batch.n_features,
+        batch.n_categories,
+        fix=_only(model, batch, fix),
+        bounds=_only(model, batch, bounds),
+        free=[n for n in free if n in _names(model, batch)],
+    )
+
+
+def _progress(
+    batch,
+    models: Sequence[Model],
+    psets: Sequence[ParameterSet],
+    starts: int,
+    candidates: int | None,
+    refine: str,
+    refine_options: Mapping[str, object] | None,
+) -> FitProgress:
+    """A progress bar over every model's work, each model's evaluations weighted by their
+    measured cost (on an objective of its own, so that the fit's evaluation count is
+    unchanged)."""
+    plans = []
+    for model, pset in zip(models, psets, strict=True):
+        objective = Objective(model, batch, pset)
+        n_candidates = candidate_count(objective, candidates)
+        plans.append(
+            plan_model(
+                model.name,
+                n_learners=batch.n_learners,
+                n_candidates=n_candidates,
+                n_starts=max(1, min(starts, n_candidates)),
+                n_search=objective.n_search,
+                n_free=len(pset.free),
+                cost=measure_cost(objective),
+                refine=refine,
+                refine_options=refine_options,
+            )
+        )
+    return FitProgress(plans)

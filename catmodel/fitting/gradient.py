@@ -9,19 +9,25 @@ time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
 from catmodel.fitting.likelihood import Objective, torch_nll
+
+#: default number of Adam steps
+ITERATIONS = 150
 
 
 def refine_gradient(
     objective: Objective,
     rows: np.ndarray,
     start_scale: np.ndarray,
-    iterations: int = 150,
+    iterations: int = ITERATIONS,
     learning_rate: float = 0.05,
     tolerance: float = 1e-4,
+    report: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Adam on every (participant, start) problem at once.
 
@@ -38,6 +44,8 @@ def refine_gradient(
     tolerance
         A problem counts as converged when its best NLL improved by less than this over the
         last 10 steps.
+    report
+        Called after every step with the problem-steps done so far (steps x problems).
 
     Returns
     -------
@@ -55,7 +63,7 @@ def refine_gradient(
     best = torch.full((len(rows),), float("inf"), dtype=dtype, device=device)
     best_z = z.detach().clone()
     history = []
-    for _ in range(iterations):
+    for step in range(iterations):
         optimiser.zero_grad()
         scale = lo + (hi - lo) * torch.sigmoid(z)
         values = _natural(pset, scale)
@@ -70,6 +78,8 @@ def refine_gradient(
             z.grad[~finite] = 0.0
         history.append(best.clone())
         optimiser.step()
+        if report is not None:
+            report((step + 1) * len(rows))
     converged = np.zeros(len(rows), dtype=bool)
     if len(history) > 10:
         converged = ((history[-11] - history[-1]) < tolerance).cpu().numpy()

@@ -7,6 +7,12 @@ from collections.abc import Callable
 import numpy as np
 
 
+def stencil_size(n_params: int) -> int:
+    """Points :func:`finite_difference_hessian` evaluates per problem in ``n_params`` dimensions:
+    the centre, two per axis and four per pair of axes."""
+    return 1 + 2 * n_params + 2 * n_params * (n_params - 1)
+
+
 def finite_difference_hessian(
     fun: Callable[[np.ndarray, np.ndarray], np.ndarray],
     rows: np.ndarray,

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: default iteration cap per problem
+MAX_ITER = 400
+
 # fun(problem_indices (m,), points (m, n)) -> (values (m,), aux (m, a))
 BatchFunction = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -37,7 +40,7 @@ def batched_nelder_mead(
     step: float = 0.3,
     fatol: float = 1e-3,
     xatol: float = 1e-2,
-    max_iter: int = 400,
+    max_iter: int = MAX_ITER,
 ) -> NelderMeadResult:
     """Minimise ``fun`` from each row of ``x0`` (P, n) independently.
 

@@ -125,11 +125,15 @@ class FitResult:
         The feature map the models saw (recorded so plots can undo it).
     settings
         The fitting settings (starts, seed, candidates, refinement, ...).
+    notes
+        Warnings about the fit, one line each (e.g. participants with too few trials for a
+        model's parameters); :meth:`to_string` ends with them.
     """
 
     fits: list[ModelFit]
     standardization: object = None
     settings: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def __getitem__(self, model_name: str) -> ModelFit:
         for f in self.fits:
@@ -157,29 +161,141 @@ class FitResult:
     def starts_frame(self) -> pd.DataFrame:
         return pd.concat([f.starts_frame() for f in self.fits], ignore_index=True)
 
-    def summary(self) -> pd.DataFrame:
-        """Per model and parameter: median [IQR] of the fitted values, and fit totals.
+    def parameter_summary(self) -> pd.DataFrame:
+        """Per model and free parameter: how the fitted values spread over participants.
 
-        A table to paste into a paper: one row per model, parameters as ``median [q1, q3]``
-        (natural scale), then summed NLL, AIC and BIC, and the share of converged fits.
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model x free parameter, in the order fitted: ``model``,
+            ``parameter``, ``median``, ``q1``, ``q3`` (25th and 75th percentiles; natural
+            scale, NaN fits left out) and ``at_bound`` (share of participants whose fit is
+            at an edge of the parameter's box, 0 to 1).
         """
         rows = []
         for f in self.fits:
-            row: dict[str, object] = {"model": f.name, "k": f.n_params}
             for name in f.pset.free_names:
-                v = f.values[name]
-                q1, med, q3 = np.nanpercentile(v, [25, 50, 75])
-                row[name] = f"{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}]"
-            row["sum NLL"] = round(float(np.sum(f.nll)), 1)
-            row["sum AIC"] = round(float(np.sum(f.aic)), 1)
-            row["sum BIC"] = round(float(np.sum(f.bic)), 1)
-            row["converged"] = f"{np.mean(f.converged):.0%}"
-            row["n"] = len(f.participants)
-            rows.append(row)
-        return pd.DataFrame(rows).set_index("model").fillna("")
+                q1, median, q3 = np.nanpercentile(f.values[name], [25, 50, 75])
+                at_bound = np.mean([name in names for names in f.at_bound])
+                rows.append(
+                    {
+                        "model": f.name,
+                        "parameter": name,
+                        "median": median,
+                        "q1": q1,
+                        "q3": q3,
+                        "at_bound": float(at_bound),
+                    }
+                )
+        columns = ["model", "parameter", "median", "q1", "q3", "at_bound"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def summary(self) -> pd.DataFrame:
+        """Per model: free parameters, participants, fit totals and convergence.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``model`` (in the order fitted), with ``k`` (free parameters), ``n``
+            (participants), ``sum_nll``, ``sum_aic``, ``sum_bic`` (summed over participants)
+            and ``converged`` (share of participants whose fit converged, 0 to 1). The spread
+            of the parameters is :meth:`parameter_summary`; both, explained and readable at
+            100 columns, are :meth:`to_string`.
+        """
+        rows = [
+            {
+                "model": f.name,
+                "k": f.n_params,
+                "n": len(f.participants),
+                "sum_nll": float(np.sum(f.nll)),
+                "sum_aic": float(np.sum(f.aic)),
+                "sum_bic": float(np.sum(f.bic)),
+                "converged": float(np.mean(f.converged)),
+            }
+            for f in self.fits
+        ]
+        return pd.DataFrame(rows).set_index("model")
+
+    def to_string(self) -> str:
+        """Both summaries as text no wider than 100 columns, each under a line that explains
+        its columns (never truncated, unlike a DataFrame's repr), then the :attr:`notes`."""
+        n = len(self.fits[0].participants) if self.fits else 0
+        parameters = self.parameter_summary()
+        lines = [
+            f"Fitted parameters over {n} participants (natural scale): median and interquartile",
+            "range (IQR: q1 = 25th, q3 = 75th percentile); at bound = share of participants",
+            "whose fit is at an edge of the parameter's box.",
+            "",
+            _parameter_table(parameters) if len(parameters) else "(no free parameters)",
+            "",
+            "Per model: k free parameters, n participants, NLL, AIC and BIC summed over",
+            "participants, and the share of fits that converged (the best start met the",
+            "optimiser's tolerance and a second start reached the same NLL within 0.1).",
+            "",
+            _model_table(self.summary()),
+        ]
+        if self.notes:
+            lines += ["", *self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_string()
 
     def __repr__(self) -> str:
         return f"FitResult(models={self.models}, participants={len(self.fits[0].participants)})"
+
+
+def _parameter_table(table: pd.DataFrame) -> str:
+    """The parameter summary as text, the model named once above its parameters."""
+    first = table["model"].ne(table["model"].shift()).to_numpy()
+    rows = [
+        [
+            r.model if new else "",
+            r.parameter,
+            _fmt(r.median),
+            _fmt(r.q1),
+            _fmt(r.q3),
+            _percent(r.at_bound),
+        ]
+        for new, r in zip(first, table.itertuples(), strict=True)
+    ]
+    return text_table(["model", "parameter", "median", "q1", "q3", "at bound"], rows, left=2)
+
+
+def _model_table(table: pd.DataFrame) -> str:
+    """The per-model summary as text."""
+    rows = [
+        [
+            str(r.Index),
+            str(r.k),
+            str(r.n),
+            f"{r.sum_nll:.1f}",
+            f"{r.sum_aic:.1f}",
+            f"{r.sum_bic:.1f}",
+            _percent(r.converged),
+        ]
+        for r in table.itertuples()
+    ]
+    header = ["model", "k", "n", "sum NLL", "sum AIC", "sum BIC", "converged"]
+    return text_table(header, rows, left=1)
+
+
+def text_table(header: list[str], rows: list[list[str]], left: int = 1) -> str:
+    """Columns of text two spaces apart: the first ``left`` left-aligned (names), the others
+    right-aligned (numbers)."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells) -> str:
+        return "  ".join(
+            cell.ljust(w) if j < left else cell.rjust(w)
+            for j, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
 
 
 def _fmt(v: float) -> str:

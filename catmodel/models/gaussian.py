@@ -12,10 +12,11 @@ Starting state (a documented rule that uses only where the stimuli lie in the da
 whole, never the category statistics, which a learner cannot know):
 
 * unit j (0-based; units ``k*M .. k*M+M-1`` belong to category k) starts at
-  ``mean + 0.25 * sd * (2 h_{j+1} - 1)``, where ``mean`` and ``sd`` are the per-feature mean
-  and standard deviation of all stimuli and ``h_i`` is the i-th point of the Halton sequence
-  in bases 2, 3, 5, ... — distinct, deterministic points near the centre of the stimuli;
-* every unit starts isotropic with standard deviation ``0.5 * mean(sd)`` (0.5 on
+  ``mean + sd * (2 h_{j+1} - 1)``, where ``mean`` and ``sd`` are the per-feature mean and
+  standard deviation of all stimuli and ``h_i`` is the i-th point of the Halton sequence in
+  bases 2, 3, 5, ... — distinct, deterministic points within one standard deviation of the
+  centre of the stimuli on every feature;
+* every unit starts isotropic with standard deviation ``0.3 * mean(sd)`` (0.3 on
   standardised features);
 * association weights and momentum buffers start at zero.
 

@@ -5,7 +5,9 @@ participant's own best model, so 0 is "best for this participant" and larger is 
 usual reading, a difference above 10 is very strong evidence against the model).
 Right: the protected exceedance probability of every model (random-effects Bayesian model
 selection, Rigoux et al. 2014): the probability that the model is the most frequent in the
-population, discounted by the chance that all models are equally frequent.
+population, discounted by the chance that all models are equally frequent. A dotted line marks
+1/K for K models: the probability every model has when the data prefer none (the value all of
+them take when that chance, the Bayes omnibus risk, is 1).
 """
 
 from __future__ import annotations
@@ -194,7 +196,8 @@ def plot_exceedance(group: pd.DataFrame, colors: dict | None = None, ax=None):
     Returns
     -------
     matplotlib.axes.Axes
-        The bars are ``ax.patches`` in the order of ``group``.
+        The bars are ``ax.patches`` in the order of ``group``; a dotted line at 1/K (K models)
+        marks no preference, :func:`no_preference_label`.
     """
     import matplotlib.pyplot as plt
 
@@ -211,17 +214,23 @@ def plot_exceedance(group: pd.DataFrame, colors: dict | None = None, ax=None):
         ax.scatter(
             x, frequency, marker="D", s=18, color="0.15", zorder=3, label="expected frequency"
         )
-        ax.legend(loc="upper right", frameon=False)
         top = np.fmax(top, frequency)  # keep the value clear of the marker
     for xi, p, t in zip(x, pxp, top, strict=True):
         ax.text(xi, t + 0.03, f"{p:.2f}", ha="center", va="bottom", fontsize=7)
-    ax.axhline(1 / max(len(models), 1), color="0.6", linewidth=0.8, linestyle=":")
+    n = max(len(models), 1)
+    ax.axhline(1 / n, color="0.6", linewidth=0.8, linestyle=":", label=no_preference_label(n))
+    ax.legend(loc="upper right", frameon=False)
     ax.set_xticks(x, models)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("protected exceedance probability")
     bor = group.attrs.get("bor")
     ax.set_title("Group model selection" + (f" (BOR = {bor:.2f})" if bor is not None else ""))
     return ax
+
+
+def no_preference_label(n_models: int) -> str:
+    """The legend entry of the 1/K line of the exceedance panel."""
+    return f"1/{n_models} = {1 / n_models:.2g}: no model preferred"
 
 
 def plot_model_comparison(

@@ -73,8 +73,14 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
         )
         == 0
     )
+    # the summary, not the closing line (it names the results folder, however long its path)
+    printed = capsys.readouterr().out.split("\ndone in")[0]
+    assert max(len(line) for line in printed.splitlines()) <= 100, printed
+    assert "natural scale" in printed and "IQR" in printed
     fits = pd.read_csv(out / "fits.csv")
     assert list(fits.columns[:3]) == ["participant", "model", "lr_mu"]
+    # counts are written as integers, not 4.0
+    assert pd.api.types.is_integer_dtype(fits["n_params"])
     for column in (
         "se_lr_mu",
         "nll",
@@ -91,6 +97,7 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
     assert len(starts) == 4 * 2
     trials = pd.read_csv(out / "trials.csv.gz")
     assert len(trials) == 4 * 400
+    assert pd.api.types.is_integer_dtype(trials["trial_original"])
     assert (trials[["p_gaussian_A", "p_gaussian_B"]].sum(axis=1) - 1).abs().max() < 1e-9
     run = json.loads((out / "run.json").read_text())
     assert run["kind"] == "fit" and len(run["data"]["sha256"]) == 64
@@ -99,6 +106,10 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
     # compare on the same folder
     assert main(["compare", str(out)]) == 0
     assert (out / "comparison.csv").exists() and (out / "group.csv").exists()
+    group = next(
+        line.split() for line in capsys.readouterr().out.splitlines() if "gaussian" in line
+    )
+    assert group[:2] == ["gaussian", "4"]  # n_params, not 4.000
 
 
 def test_bad_data_gives_one_line_error_naming_file_row_and_column(tmp_path, capsys):
@@ -249,3 +260,38 @@ def test_readme_main_job_uses_the_shipped_example():
     block = readme.split("# 1. install, fit five models")[1].splitlines()[1]
     assert "catmodel fit data/example.csv.gz" in block
     assert EXAMPLE.exists()
+
+
+def test_readme_python_example_uses_every_name_it_imports():
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Python API")[1].split("\n## ")[0]
+    code = "\n".join(block.split("```")[0] for block in section.split("```python")[1:])
+    imported = [
+        name.strip()
+        for line in code.splitlines()
+        if line.startswith("from ")
+        for name in line.split(" import ")[1].split(",")
+    ]
+    body = "\n".join(line for line in code.splitlines() if not line.startswith("from "))
+    unused = [name for name in imported if not re.search(rf"\b{name}\(", body)]
+    assert imported and unused == []
+
+
+def test_fit_prints_one_warning_per_model_with_too_few_trials(tmp_path, capsys):
+    data = pd.read_csv(EXAMPLE)
+    short = data[data["participant"].isin(["sim001", "sim002"]) & (data["trial"] <= 30)]
+    short.to_csv(tmp_path / "short.csv", index=False)
+    command = ["fit", str(tmp_path / "short.csv"), "--models", "gaussian,prototype,guessing"]
+    assert main([*command, "--starts", "1", "--candidates", "16", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    warnings = [line for line in printed.splitlines() if line.startswith("warning:")]
+    # 30 trials each: fewer than 10 per parameter for gaussian (4 free parameters), not for
+    # prototype (2) or guessing (1)
+    assert warnings == [
+        "warning: gaussian has 4 free parameters; participants sim001 (30 trials), sim002 "
+        "(30 trials) have fewer than 10 trials with a response per parameter (40)"
+    ], printed
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["warnings"] == warnings

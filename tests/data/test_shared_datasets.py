@@ -83,7 +83,7 @@ def test_crossley_cat_unlearn_2cat():
     assert 0 < dropped < 0.01 * 71_920
     assert table.n_trials + dropped == 71_920
     assert trials_per_learner(table).max() == 899
-    assert any(f"dropped {dropped:,} trials" in note for note in table.notes)
+    assert any(f"dropped {dropped:,} of 71,920 trials" in note for note in table.notes)
     assert table.categories == ["A", "B"]
     assert set(table.frame["condition"]) == {"relearn", "new_learn"}
     # SCHEMA.md line 43: Learn-phase accuracy (trials 0-299) 0.68-0.74 by group

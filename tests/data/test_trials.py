@@ -140,8 +140,39 @@ def test_drop_invalid_responses_is_counted(write_file):
     table = load_trials(write_file("t.csv", text), ColumnMap(drop_invalid_responses=True))
     assert table.n_trials == 2
     assert table.dropped == {"invalid_responses": 3}
-    assert len(table.notes) == 1 and "3 trials" in table.notes[0] and "100 (2)" in table.notes[0]
+    assert table.notes == [
+        "--drop-invalid-responses: dropped 3 of 5 trials whose response is not a category "
+        "label; responses 100 (2 trials), 97 (1 trial); participant 1 (3 trials)"
+    ]
     assert table.frame["trial"].tolist() == [1, 2]
+
+
+def test_dropped_responses_name_their_participants_and_files(write_file):
+    header = "participant,x1,category,response\n"
+    first = write_file("a.csv", header + "p1,0.1,A,A\np1,0.2,B,9\np1,0.3,B,B\n")
+    second = write_file("b.csv", header + "p2,0.1,A,A\np2,0.2,B,B\np2,0.3,A,9\np2,0.4,B,9\n")
+    table = load_trials([first, second], ColumnMap(drop_invalid_responses=True))
+    assert table.notes == [
+        "--drop-invalid-responses: dropped 3 of 7 trials whose response is not a category "
+        "label; response 9 (3 trials); participants p1 (1 trial), p2 (2 trials); "
+        "2 files a.csv, b.csv"
+    ]
+    clean = write_file("c.csv", header + "p3,0.1,A,A\np3,0.2,B,B\n")
+    assert load_trials(clean, ColumnMap(drop_invalid_responses=True)).notes == [
+        "--drop-invalid-responses: every response is a category label; no trial dropped"
+    ]
+
+
+def test_trial_numbers_stay_whole_numbers(write_file):
+    text = "participant,trial,x1,category,response\n1,3,0.1,A,A\n1,4,0.2,B,B\n1,,0.3,A,B\n"
+    table = load_trials(write_file("t.csv", text), ColumnMap())
+    assert str(table.frame["trial_original"].dtype) == "Int64"
+    assert table.frame["trial_original"].iloc[:2].tolist() == [3, 4]
+    assert table.frame["trial_original"].isna().tolist() == [False, False, True]
+    assert ",3,0.1," in table.frame.to_csv(index=False)  # written as 3, not 3.0
+    halves = text.replace("1,4,", "1,4.5,")
+    table = load_trials(write_file("h.csv", halves), ColumnMap())
+    assert table.frame["trial_original"].tolist()[:2] == [3.0, 4.5]
 
 
 def test_trials_filter_counts_positions_after_where(write_file):

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from catmodel.compare.recovery import parameter_recovery, simulate_participants
-from catmodel.fitting.fit import fit
+from catmodel.fitting.fit import fit, too_few_trials
 from catmodel.fitting.likelihood import Objective
+from catmodel.fitting.result import FitResult
 from catmodel.models.gaussian import Gaussian
 
 
@@ -62,7 +63,36 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
     assert np.all(np.isnan(f.se[~ok]))
     assert frame["hessian_pd"].tolist() == ok.tolist()
     summary = fitted.summary()
-    assert "lr_mu" in summary.columns and summary.loc["gaussian", "n"] == 8
+    assert summary.loc["gaussian", "n"] == 8 and summary.loc["gaussian", "k"] == 4
+    assert summary.loc["gaussian", "sum_nll"] == pytest.approx(f.nll.sum())
+    assert summary.loc["gaussian", "converged"] == pytest.approx(f.converged.mean())
+
+
+def test_parameter_summary_is_one_row_per_model_and_free_parameter(fitted):
+    f = fitted.fits[0]
+    table = fitted.parameter_summary()
+    assert list(table.columns) == ["model", "parameter", "median", "q1", "q3", "at_bound"]
+    assert table["parameter"].tolist() == f.pset.free_names
+    row = table.set_index("parameter").loc["lr_w"]
+    assert row["median"] == pytest.approx(np.median(f.values["lr_w"]))
+    assert row["q1"] == pytest.approx(np.percentile(f.values["lr_w"], 25))
+    assert row["at_bound"] == pytest.approx(np.mean(["lr_w" in b for b in f.at_bound]))
+
+
+def test_printed_summary_fits_100_columns_and_explains_its_columns(fitted):
+    both = FitResult(fits=[fitted.fits[0]] * 3)  # three models' worth of columns and rows
+    text = str(both)
+    assert text == both.to_string()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 100, text
+    assert "..." not in text  # nothing truncated
+    assert "natural scale" in text and "IQR" in text and "at bound" in text
+    # every free parameter on a row of its own, with its median
+    f = fitted.fits[0]
+    for name in f.pset.free_names:
+        row = next(line for line in lines if line.split()[-5:-4] == [name])
+        assert f"{np.median(f.values[name]):.3g}" in row
+    assert any(line.split()[:3] == ["gaussian", "4", "8"] for line in lines)
 
 
 def test_same_seed_same_numbers(simulated, fitted):
@@ -137,3 +167,28 @@ def test_parameter_recovery_small_study():
     }
     corr = study.correlations.set_index("parameter")
     assert np.allclose(np.diag(corr.to_numpy()), 1.0)
+
+
+def test_too_few_trials_per_parameter_is_one_warning_per_model():
+    note = too_few_trials("alcove", 4, ["p1", "p2", "p3"], np.array([400, 10, 39]))
+    assert note == (
+        "warning: alcove has 4 free parameters; participants p2 (10 trials), p3 (39 trials) "
+        "have fewer than 10 trials with a response per parameter (40)"
+    )
+    one = too_few_trials("guessing", 1, ["p1", "p2"], np.array([9, 10]))
+    assert one is not None and "participant p1 (9 trials) has fewer" in one
+    assert too_few_trials("alcove", 4, ["p1"], np.array([40])) is None
+    many = too_few_trials("gaussian", 4, [f"p{i}" for i in range(8)], np.full(8, 20))
+    assert many is not None and "p4 (20 trials) and 3 more have" in many
+
+
+def test_a_fit_warns_about_participants_with_too_few_responses():
+    _, batch, _ = simulate_participants(Gaussian(), "two-gaussian", 2, 35, seed=5)
+    result = fit(batch, ["gaussian", "guessing"], starts=1, candidates=16)
+    first, second = batch.learners
+    # gaussian needs 4 x 10 = 40 trials per participant; guessing 1 x 10
+    assert result.notes == [
+        f"warning: gaussian has 4 free parameters; participants {first} (35 trials), "
+        f"{second} (35 trials) have fewer than 10 trials with a response per parameter (40)"
+    ]
+    assert str(result).endswith(result.notes[0])

@@ -156,6 +156,20 @@ def test_start_rule_is_deterministic_distinct_and_ignores_categories(small_batch
     assert np.allclose(halton(3, 2), [[0.5, 1 / 3], [0.25, 2 / 3], [0.75, 1 / 9]])
 
 
+def test_the_module_documents_the_start_rule_the_code_uses(small_batch):
+    import catmodel.models.gaussian as gaussian
+
+    model = Gaussian(units_per_category=2)
+    means, sd0 = model.start_means_and_sd(small_batch)
+    mean, sd = np.asarray(small_batch.stim_mean), np.asarray(small_batch.stim_sd)
+    # the documented rule, computed as the docstring writes it
+    assert np.allclose(means, mean + sd * (2 * halton(4, 2) - 1))
+    assert sd0 == pytest.approx(0.3 * np.mean(sd))
+    doc = " ".join(gaussian.__doc__.split())
+    assert "``mean + sd * (2 h_{j+1} - 1)``" in doc
+    assert "``0.3 * mean(sd)``" in doc
+
+
 def test_kernel_agrees_with_step_function(small_batch):
     model = Gaussian(units_per_category=2, momentum=0.3, generative=0.5)
     idx = torch.tensor([0, 1, 2, 2])

@@ -330,9 +330,68 @@ def test_linear_parameters_are_shown_as_they_are(folder):
     axes = plot_parameter_distributions(table)
     fits = folder.fits[folder.fits["model"] == "guessing"]
     name = next(iter(scales))
-    assert scales[name] == "linear" and axes[0].get_ylabel() == name
+    # bias_1 = ln(b_1 / b_2): the axis says it is a log-ratio
+    assert scales[name] == "linear" and axes[0].get_ylabel() == "log-ratio ln(b1 / b2)"
     y = np.concatenate([c.get_offsets()[:, 1] for c in axes[0].collections])
     np.testing.assert_allclose(np.sort(y), np.sort(fits[name]))
+
+
+def test_attention_and_bias_axes_say_they_are_log_ratios():
+    fits = pd.DataFrame(
+        {
+            "participant": ["1", "2"],
+            "model": "prototype",
+            "attention_1": [0.5, -0.2],
+            "attention_2": [0.1, 0.3],
+            "temperature": [0.1, 0.2],
+        }
+    )
+    scales = {"attention_1": "linear", "attention_2": "linear", "temperature": "log"}
+    table = parameter_table(fits, "prototype", scales)
+    labels = dict(zip(table["parameter"], table["label"], strict=False))
+    assert labels == {
+        "attention_1": "log-ratio ln(w1 / w3)",
+        "attention_2": "log-ratio ln(w2 / w3)",
+        "temperature": "log10 temperature",
+    }
+    axes = plot_parameter_distributions(table)
+    assert [ax.get_ylabel() for ax in axes[:3]] == list(labels.values())
+
+
+def _points_labelled(ax, label):
+    return [c for c in ax.collections if c.get_label() == label]
+
+
+def test_fits_at_a_bound_have_their_own_marker_and_legend_entry(folder):
+    fits = folder.fits.copy()
+    gaussian = fits.index[fits["model"] == "gaussian"]
+    fits.loc[gaussian, "at_bound"] = ""
+    fits.loc[gaussian[:2], "at_bound"] = ["lr_w", "lr_w;temperature"]
+    scales = free_parameter_scales(folder.run, "gaussian")
+    table = parameter_table(fits, "gaussian", scales)
+    assert table.loc[table["parameter"] == "lr_w", "at_bound"].tolist() == [1, 1, 0, 0]
+    axes = plot_parameter_distributions(table)
+    by_name = dict(zip(scales, axes, strict=False))
+    for name, rows in (("lr_w", gaussian[:2]), ("temperature", gaussian[1:2]), ("lr_mu", [])):
+        ax = by_name[name]
+        marked = _points_labelled(ax, "at a bound")
+        if len(rows) == 0:
+            assert marked == [] and ax.get_legend() is None
+            continue
+        (points,) = marked
+        want = np.log10(fits.loc[rows, name].to_numpy(dtype=float))
+        np.testing.assert_allclose(np.sort(points.get_offsets()[:, 1]), np.sort(want))
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["at a bound"]
+        # the marker differs from the other participants' points, which do not repeat them
+        others = [c for c in ax.collections if c is not points]
+        x_marker = points.get_paths()[0].vertices
+        assert all(
+            not np.array_equal(c.get_paths()[0].vertices, x_marker)
+            for c in others
+            if len(c.get_paths())
+        )
+        y = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections])
+        np.testing.assert_allclose(np.sort(y), np.sort(np.log10(fits.loc[gaussian, name])))
 
 
 # --- model comparison --------------------------------------------------------------------
@@ -349,6 +408,17 @@ def test_comparison_bars_and_points_are_the_computed_numbers(folder):
     for coll, model in zip(left.collections, want_g["model"], strict=True):
         want = want_c.loc[want_c["model"] == model, "delta_bic"]
         np.testing.assert_allclose(np.sort(coll.get_offsets()[:, 1]), np.sort(want))
+
+
+def test_the_exceedance_reference_line_is_labelled_one_over_k(folder):
+    comparison, group = comparison_tables(folder)
+    right = plot_model_comparison(comparison, group).axes[1]
+    lines = [line for line in right.get_lines() if "no model preferred" in line.get_label()]
+    assert len(lines) == 1
+    assert lines[0].get_label() == "1/2 = 0.5: no model preferred"
+    assert np.allclose(lines[0].get_ydata(), 1 / len(group))
+    legend = [t.get_text() for t in right.get_legend().get_texts()]
+    assert "1/2 = 0.5: no model preferred" in legend and "expected frequency" in legend
 
 
 def test_comparison_relative_to_a_reference_model(folder):
