@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from analyses import run_all
 from tests.conftest import SHARED_DATASETS
 
 
+@pytest.mark.slow
 def test_run_all_quick_writes_the_report(tmp_path):
     assert run_all.main(["--quick", "--out", str(tmp_path)]) == 0
     report = (tmp_path / "REPORT.md").read_text()

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -20,6 +22,7 @@ def run_script(name: str, *args: str) -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.mark.slow
 def test_robustness_quick_has_no_failures_and_learns():
     report = run_script("robustness.py", "--quick")
     total = report["total"]

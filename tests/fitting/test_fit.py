@@ -130,6 +130,7 @@ def test_fixing_a_parameter_removes_it_from_the_search(simulated):
     assert np.allclose(f.values["lr_cov"], 0.05) and f.n_params == 3
 
 
+@pytest.mark.slow
 def test_gradient_refinement_descends_from_the_search_starts(simulated):
     """Adam through the trajectory improves on its starts (which method is better per unit
     time is measured by benchmarks/refinement.py, not asserted here)."""
