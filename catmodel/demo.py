@@ -33,8 +33,10 @@ LABELS = ("A", "B")
 
 
 def demo_model(generative: float = 0.0, momentum: float = MOMENTUM, **settings) -> Gaussian:
-    """The Gaussian learner with the original model's starting state."""
+    """The original Gaussian learner (``update="sgd"``) with the original model's starting
+    state."""
     return Gaussian(
+        update="sgd",
         momentum=momentum,
         generative=generative,
         init_means=START_MEANS,

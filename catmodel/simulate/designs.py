@@ -25,6 +25,13 @@ Designs (``make_design(name, ...)``; ``describe_designs()`` lists them):
     top).
     Both Gaussian designs have 600 trials in blocks of 100 by default, each block holding the
     categories equally often (any remainder goes to randomly chosen categories).
+``ii-4``
+    Four isotropic Gaussian categories (SD 10) at the corners of a diamond, means (72, 100),
+    (100, 128), (100, 72), (128, 100): the structure of ``crossley_unlearning_4cat``; the
+    optimal boundaries are the diagonals (information integration).
+``distortion``
+    Prototype-distortion categories in D dimensions (option ``dims``, default 16), with a
+    transfer phase without feedback (:mod:`catmodel.simulate.distortion`).
 ``shj-1`` .. ``shj-6``
     The Shepard, Hovland & Jenkins (1961) types on three binary dimensions, categories 0/1, in
     blocks of the 8 items in a fresh random order (via :mod:`catmodel.simulate.shj`); 32
@@ -50,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from catmodel.errors import SettingsError
+from catmodel.simulate.distortion import distortion
 
 #: the original model's two-category task (means, covariances), 200 points per category
 TWO_GAUSSIAN_MEANS = np.array([[-0.5, 0.25], [-0.25, -0.6]])
@@ -699,6 +707,11 @@ def _first_trials(f: pd.DataFrame, n_trials: int | None, n_blocks: int | None) -
 
 # ----------------------------------------------------------------------------- registry
 
+#: the ``ii-4`` design: the category means of ``crossley_unlearning_4cat`` (a diamond whose
+#: optimal boundaries are its diagonals) and their isotropic covariance (SD 10)
+FOUR_II_MEANS = np.array([[72.0, 100.0], [100.0, 128.0], [100.0, 72.0], [128.0, 100.0]])
+FOUR_II_COV = 100.0 * np.eye(2)
+
 
 @dataclass(frozen=True)
 class Design:
@@ -761,6 +774,21 @@ DESIGNS: dict[str, Design] = {
         )
         for t in range(1, 7)
     },
+    "ii-4": Design(
+        "ii-4",
+        partial(information_integration, means=FOUR_II_MEANS, covs=FOUR_II_COV),
+        "four-category information integration: isotropic Gaussian categories (SD 10) at "
+        "the corners of a diamond, diagonal optimal boundaries (the structure of the "
+        "crossley_unlearning_4cat data); 600 trials, blocks of 100",
+    ),
+    "distortion": Design(
+        "distortion",
+        distortion,
+        "prototype distortion: 3 random prototypes in D dimensions (option dims, default "
+        "16), 8 training blocks of 6 medium distortions per category with feedback, then "
+        "old items, prototypes and new low/medium/high distortions without feedback "
+        "(item_type); optimal accuracy on medium distortions 0.90",
+    ),
     "5-4": Design(
         "5-4",
         five_four,

@@ -114,7 +114,7 @@ def simulate_design(
             model, n_features, n_categories, fix={k: v for k, v in (values or {}).items()}
         )
         full = sample_parameters(pset, table.n_learners, seed=seed + 2)
-    out = simulate_table(table, model, full, seed=seed + 1)
+    out = with_design_columns(simulate_table(table, model, full, seed=seed + 1), frame)
     params = pd.DataFrame(
         {
             "participant": table.learners,
@@ -122,6 +122,16 @@ def simulate_design(
         }
     )
     return out.drop(columns=["run"]), params
+
+
+def with_design_columns(simulated: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """``simulated`` with the design's own columns that the trial schema does not hold (such as
+    the distortion design's ``item_type``), matched by participant and trial."""
+    extra = [c for c in design.columns if c not in simulated.columns]
+    if not extra:
+        return simulated
+    keys = ["participant", "trial"]
+    return simulated.merge(design[keys + extra], on=keys, how="left", validate="m:1")
 
 
 def fitted_values(

@@ -63,7 +63,7 @@ def threads(request):
 )
 def test_blocks_match_step_function(shape, settings, threads, make_batch):
     (d, k), (m, generative, momentum) = shape, settings
-    model = Gaussian(units_per_category=m, generative=generative, momentum=momentum)
+    model = Gaussian(update="sgd", units_per_category=m, generative=generative, momentum=momentum)
     batch = make_batch(
         n_features=d, n_categories=k, lengths=LENGTHS, seed=d * 10 + k, p_no_feedback=0.2
     )
@@ -99,7 +99,9 @@ def test_angle_wrapping_without_fmod_is_pythons_remainder():
 def test_huge_angle_steps_match_the_step_function(make_batch):
     """Steps that turn the rotations by many turns (absurd learning rates) take the kernel's
     general wrapping branch."""
-    model = Gaussian(momentum=0.5, generative=1.0)  # weights start at 0: only this term acts
+    model = Gaussian(
+        update="sgd", momentum=0.5, generative=1.0
+    )  # weights start at 0: only this term acts
     batch = make_batch(n_features=3, n_categories=2, lengths=(8, 8, 8), seed=3, p_no_feedback=0.0)
     n = B + 2  # a block and learners one at a time
     rows = np.arange(n) % batch.n_learners

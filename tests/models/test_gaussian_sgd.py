@@ -1,4 +1,5 @@
-"""The Gaussian learner: closed-form gradients, the covariance band, failures, the start rule."""
+"""The original Gaussian learner (update="sgd"): closed-form gradients, the covariance band,
+failures, the start rule."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def test_log_density_equals_torch_distribution(cov):
 @pytest.mark.parametrize("generative", [0.0, 0.7])
 def test_learner_step_is_one_sgd_step_on_its_loss(small_batch, generative):
     """The closed-form update equals autograd's gradient of cross-entropy (+ generative)."""
-    model = Gaussian(units_per_category=2, generative=generative)
+    model = Gaussian(update="sgd", units_per_category=2, generative=generative)
     idx = torch.arange(3)
     lr = {
         "lr_mu": torch.full((3,), 0.1, dtype=torch.float64),
@@ -100,7 +101,7 @@ def test_learner_step_is_one_sgd_step_on_its_loss(small_batch, generative):
 
 
 def test_no_feedback_trials_leave_the_state_unchanged(small_batch):
-    model = Gaussian(momentum=0.5)
+    model = Gaussian(update="sgd", momentum=0.5)
     idx = torch.arange(3)
     vals = {"lr_mu": 0.1, "lr_cov": 0.1, "lr_w": 0.5}
     vals = {k: torch.full((3,), v, dtype=torch.float64) for k, v in vals.items()}
@@ -115,7 +116,7 @@ def test_eigenvalues_stay_in_the_band_at_absurd_learning_rates(small_batch):
     """Every covariance keeps its eigenvalues in [sd_min^2, sd_max^2], in float32 too."""
     for dtype in (torch.float64, torch.float32):
         batch = small_batch.to(dtype=dtype)
-        model = Gaussian(momentum=0.9, generative=1.0, sd_band=(0.01, 2.0))
+        model = Gaussian(update="sgd", momentum=0.9, generative=1.0, sd_band=(0.01, 2.0))
         idx = torch.arange(3).repeat(3)
         lr = torch.tensor([1e-3, 1.0, 1e3], dtype=dtype).repeat_interleave(3)
         vals = {"lr_mu": lr, "lr_cov": lr, "lr_w": lr}
@@ -132,7 +133,7 @@ def test_eigenvalues_stay_in_the_band_at_absurd_learning_rates(small_batch):
 
 
 def test_original_full_matrix_reports_the_failing_trial_instead_of_crashing(small_batch):
-    model = Gaussian(covariance="full", momentum=0.3)
+    model = Gaussian(update="sgd", covariance="full", momentum=0.3)
     idx = torch.arange(3)
     vals = {
         k: torch.full((3,), v, dtype=torch.float64)
@@ -146,7 +147,7 @@ def test_original_full_matrix_reports_the_failing_trial_instead_of_crashing(smal
 
 
 def test_start_rule_is_deterministic_distinct_and_ignores_categories(small_batch):
-    model = Gaussian(units_per_category=3)
+    model = Gaussian(update="sgd", units_per_category=3)
     means, sd0 = model.start_means_and_sd(small_batch)
     assert means.shape == (6, 2)
     assert len({tuple(np.round(m, 12)) for m in means}) == 6
@@ -171,7 +172,7 @@ def test_the_module_documents_the_start_rule_the_code_uses(small_batch):
 
 
 def test_kernel_agrees_with_step_function(small_batch):
-    model = Gaussian(units_per_category=2, momentum=0.3, generative=0.5)
+    model = Gaussian(update="sgd", units_per_category=2, momentum=0.3, generative=0.5)
     idx = torch.tensor([0, 1, 2, 2])
     vals = {
         "lr_mu": torch.tensor([0.01, 0.03, 0.003, 0.05], dtype=torch.float64),
