@@ -40,6 +40,7 @@ import torch
 
 from catmodel.data import ColumnMap, load_trials
 from catmodel.fitting.likelihood import Objective
+from catmodel.fitting.smoothness import LIMIT, RELATIVE_STEP, box_vectors, check_smoothness
 from catmodel.models.choice import response_log_likelihood
 from catmodel.models.params import ParameterSet
 from catmodel.models.registry import default_models, get_model
@@ -47,8 +48,6 @@ from catmodel.models.rollout import as_value_tensors, rollout_logits
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "datasets" / "crossley_cat_unlearn_2cat"
-RELATIVE_STEP = 1e-9
-SMOOTH_LIMIT = 1e-6
 #: models outside ``worst``: the original learner and the density-activation candidate
 CANDIDATES = {
     "gaussian[update=sgd]": ("gaussian", {"update": "sgd"}),
@@ -73,18 +72,6 @@ def datasets() -> dict[str, object]:
     return out
 
 
-def draw(pset: ParameterSet, n_vectors: int, n_rows: int, seed: int):
-    """Vectors over the fitting box (scale coordinates), rows, and perturbations."""
-    rng = np.random.default_rng(seed)
-    lo, hi = pset.scale_bounds()
-    theta = lo + (hi - lo) * rng.random((n_vectors, len(lo)))
-    rows = rng.integers(0, n_rows, n_vectors)
-    u = rng.normal(size=theta.shape)
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    delta = RELATIVE_STEP * np.maximum(np.linalg.norm(theta, axis=1, keepdims=True), 1.0) * u
-    return theta, rows, delta
-
-
 def torch_nll(model, batch, pset: ParameterSet, rows, theta) -> np.ndarray:
     """The NLL by the PyTorch step function (float64), in chunks."""
     out = np.empty(len(rows))
@@ -105,25 +92,22 @@ def measure(model, batch, n_vectors: int, n_paths: int, seed: int) -> dict:
     """share_smooth and max_path_diff of one model on one data set."""
     pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
     objective = Objective(model, batch, pset)
-    theta, rows, delta = draw(pset, n_vectors, batch.n_learners, seed)
+    theta, rows = box_vectors(*pset.scale_bounds(), n_vectors, batch.n_learners, seed)
     t0 = time.perf_counter()
-    stacked = np.concatenate([theta, theta + delta, theta - delta])
-    f = objective.nll_at(np.tile(rows, 3), stacked).reshape(3, n_vectors)
-    second = np.abs(f[1] + f[2] - 2.0 * f[0])
-    smooth = second <= SMOOTH_LIMIT
+    check = check_smoothness(objective.nll_at, rows, theta, seed=seed)
     record = {
-        "share_smooth": float(np.mean(smooth)),
+        "share_smooth": check.share_smooth,
         "vectors": n_vectors,
-        "largest_second_difference": float(np.max(second)),
+        "largest_second_difference": float(np.max(check.second_difference)),
     }
-    if not smooth.all():
-        worst = np.argsort(-second)[:3]
+    if not check.smooth.all():
+        worst = np.argsort(-check.second_difference)[:3]
         record["least_smooth"] = [
             dict(zip(pset.free_names, np.round(theta[i], 3).tolist(), strict=True))
             for i in worst
         ]
     sub = slice(0, min(n_paths, n_vectors))
-    batched = f[0, sub]
+    batched = check.nll[sub]
     one_at_a_time = np.array(
         [objective.nll_at(rows[i : i + 1], theta[i : i + 1])[0] for i in range(sub.stop)]
     )
@@ -149,7 +133,7 @@ def main(argv=None) -> int:
     names = args.models.split(",") if args.models else [*default_models(), "guessing"]
     models = {name: get_model(name) for name in names}
     extra = {} if args.models else {k: get_model(n, **s) for k, (n, s) in CANDIDATES.items()}
-    result: dict = {"relative_step": RELATIVE_STEP, "limit": SMOOTH_LIMIT, "models": {}}
+    result: dict = {"relative_step": RELATIVE_STEP, "limit": LIMIT, "models": {}}
     for data_name, batch in datasets().items():
         for name, model in {**models, **extra}.items():
             rec = measure(model, batch, n_vectors, n_paths, args.seed)

@@ -6,8 +6,10 @@ Activations (``activation="responsibility"``, the default). Each unit's log dens
 ``r_j = a_j / sum_i a_i``, which do not vanish in many dimensions the way densities do. The
 association weights of unit j are a probability distribution over the categories (column
 ``w_.j``, starting uniform), and the learner's category probabilities are
-``p_k = sum_j r_j w_kj``; the logits passed to the choice rule are ``log p_k``, so the choice
-temperature reads on its own: 1 is probability matching, below 1 more deterministic.
+``p_k = sum_j r_j w_kj``, each in [0, 1]. These probabilities are the logits the choice rule
+receives, so the temperature reads on its own: a learner certain of category k (p_k = 1) chooses
+it with probability e^{1/T} / (e^{1/T} + K - 1) (0.73 at T = 1, 0.95 at T = 0.34 with two
+categories; less the lapse), and the learning rates say how fast it gets there.
 
 Error signal. With feedback y, ``q_j = r_j w_yj / p_y`` (the unit's responsibility given the
 label too) and ``rho_j`` the responsibility of unit j among the units of category y (0 for the
@@ -40,9 +42,10 @@ so the learner's trajectory is a smooth function of its rates (``benchmarks/smoo
 
 Starting state (uses only where the stimuli lie in the data set as a whole): the m-th unit of
 every category (m = 0 .. M-1) starts at ``mean + 0.5 sd (2 h_m - 1)`` (h_m the m-th Halton
-point; the first unit, m = 0, at the mean itself), so categories start alike and the first
-predictions are uniform; every unit starts isotropic with standard deviation ``mean(sd)`` (1 on
-standardised features: the spread of all the stimuli); weights start uniform (1/K).
+point; the first unit, m = 0, at the mean itself), so every category's units start alike; every
+unit starts isotropic with standard deviation ``mean(sd)`` (1 on standardised features: the
+spread of all the stimuli); weights start uniform (1/K), so the first predictions are uniform.
+The generative term is what tells the categories' units apart at first.
 
 ``activation="density"`` (a candidate measured in the README, not the default) feeds the
 densities themselves into a linear association layer (weights from zero, softmax, cross-entropy
@@ -83,7 +86,7 @@ class NaturalState(NamedTuple):
 class NaturalRule:
     """Bounded natural-gradient steps; see the module docstring."""
 
-    temperature = make_temperature(10**-2, 10**1, 0.3, (10**-0.6, 10**-0.2))
+    temperature = make_temperature(10**-2, 10**1, 0.3, (10**-1.5, 10**-0.25))
 
     def __init__(self, settings: Mapping) -> None:
         self.settings = settings
@@ -103,7 +106,7 @@ class NaturalRule:
                 1e-3,
                 1.0,
                 "log",
-                generating=(10**-2, 10**-0.5),
+                generating=(10**-2.5, 10**-0.5),
                 doc="share of the way a unit's mean moves toward (or away from) a stimulus",
             ),
             Param(
@@ -112,7 +115,7 @@ class NaturalRule:
                 1e-3,
                 1.0,
                 "log",
-                generating=(10**-2, 10**-0.5),
+                generating=(10**-2.5, 10**-0.5),
                 doc="share of the way a unit's covariance moves toward the stimulus's outer "
                 "product (or its precision away from it)",
             ),
@@ -122,7 +125,7 @@ class NaturalRule:
                 1e-3,
                 1.0,
                 "log",
-                generating=(10**-2, 10**-0.5),
+                generating=(10**-2.25, 10**-0.5),
                 doc="share of the way a unit's association weights move toward the feedback",
             ),
         ]
