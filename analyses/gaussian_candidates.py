@@ -85,8 +85,15 @@ def real_data_row(model, bounds, batch, quick: bool, seed: int) -> dict:
     starts = 2 if quick else 5
     result = fit(batch, [model], starts=starts, seed=seed, bounds=bounds)
     f = result.fits[0]
-    cv = cross_validate(batch, [model], scheme="forward", starts=starts, seed=seed, bounds=bounds)
     pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories, bounds=bounds)
+    cv = cross_validate(
+        batch,
+        [model],
+        scheme="forward",
+        starts=starts,
+        seed=seed,
+        parameter_sets={model.name: pset},
+    )
     theta, rows = box_vectors(*pset.scale_bounds(), 50 if quick else 500, batch.n_learners, seed)
     smooth = check_smoothness(Objective(model, batch, pset).nll_at, rows, theta, seed=seed)
     return {
@@ -172,8 +179,10 @@ def main(argv=None) -> int:
     path = shared("crossley_cat_unlearn_2cat")
     batch = real_data(path, args.quick) if path is not None else None
     n, trials = (4, 60) if args.quick else (30, 300)
-    rival_batches = [simulated_on(get_model(r), "ii", n, trials, args.seed + 11 + i)
-                     for i, r in enumerate(RIVALS)]
+    rival_batches = [
+        simulated_on(get_model(r), "ii", n, trials, args.seed + 11 + i)
+        for i, r in enumerate(RIVALS)
+    ]
     rows = []
     for name in CANDIDATES:
         t0 = time.perf_counter()

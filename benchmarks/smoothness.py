@@ -103,8 +103,7 @@ def measure(model, batch, n_vectors: int, n_paths: int, seed: int) -> dict:
     if not check.smooth.all():
         worst = np.argsort(-check.second_difference)[:3]
         record["least_smooth"] = [
-            dict(zip(pset.free_names, np.round(theta[i], 3).tolist(), strict=True))
-            for i in worst
+            dict(zip(pset.free_names, np.round(theta[i], 3).tolist(), strict=True)) for i in worst
         ]
     sub = slice(0, min(n_paths, n_vectors))
     batched = check.nll[sub]

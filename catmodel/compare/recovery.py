@@ -9,6 +9,7 @@ fitted with the same defaults ``catmodel fit`` uses.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,13 +60,18 @@ def simulate_participants(
     n_trials: int,
     seed: int,
     values: dict[str, np.ndarray] | None = None,
+    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     **design_options,
 ):
-    """Simulate participants on a design; returns (table, batch, true natural values)."""
+    """Simulate participants on a design; returns (table, batch, true natural values).
+
+    True values are drawn over each parameter's generating box (narrowed by ``bounds``, as
+    :meth:`catmodel.models.base.Param.with_bounds` does) unless ``values`` gives them.
+    """
     frame = make_design(design, n_participants, n_trials, seed=seed, **design_options)
     table = TrialTable.from_frame(frame)
     batch = table.to_batch()
-    pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
+    pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories, bounds=bounds)
     if values is None:
         values = sample_parameters(pset, batch.n_learners, seed=seed + 1)
     responses = simulate_responses(model, batch, values, seed=seed + 2)[0]
@@ -86,16 +92,25 @@ def parameter_recovery(
     starts: int = 5,
     candidates: int | None = None,
     progress: bool = False,
+    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     **design_options,
 ) -> ParameterRecovery:
     """Simulate ``n_participants`` on ``design`` with parameters drawn from the generating box,
     fit them, and summarise how well each parameter is recovered.
+
+    ``bounds`` narrows the fitting box (and with it the generating box) of some parameters.
     """
     table, batch, true = simulate_participants(
-        model, design, n_participants, n_trials, seed, **design_options
+        model, design, n_participants, n_trials, seed, bounds=bounds, **design_options
     )
     result = fit_models(
-        batch, [model], starts=starts, candidates=candidates, seed=seed, progress=progress
+        batch,
+        [model],
+        starts=starts,
+        candidates=candidates,
+        seed=seed,
+        progress=progress,
+        bounds=bounds,
     )
     recovery, summary, corr = recovery_tables(model, batch, result.fits[0], true)
     return ParameterRecovery(

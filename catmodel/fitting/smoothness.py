@@ -42,9 +42,7 @@ class SmoothnessCheck:
         return float(np.mean(self.smooth))
 
 
-def check_smoothness(
-    nll_at, rows: np.ndarray, theta: np.ndarray, seed: int = 0
-) -> SmoothnessCheck:
+def check_smoothness(nll_at, rows: np.ndarray, theta: np.ndarray, seed: int = 0) -> SmoothnessCheck:
     """Second differences of ``nll_at(rows, points)`` at ``theta`` (n, F), batched in one call.
 
     Parameters

@@ -145,7 +145,7 @@ def _learner(x, feedback, n_t, out, rates, start, rule):  # pragma: no cover - c
     generative, m_units, n_cat = rule
     lr_mu, lr_cov, lr_w = rates
     lo, hi = band
-    t_max, d_feat = x.shape
+    d_feat = x.shape[1]
     n_units = means0.shape[0]
     mu = means0.copy()
     sigma = np.zeros((n_units, d_feat, d_feat))

@@ -123,7 +123,10 @@ class Param:
         if not lo < hi:
             raise SettingsError(f"bounds of {self.name}: lower {lo} must be below upper {hi}")
         default = min(max(self.default, lo), hi)
-        return replace(self, lower=lo, upper=hi, default=default)
+        generating = self.generating
+        if generating is not None:  # a narrower box narrows where recovery studies draw from
+            generating = (min(max(generating[0], lo), hi), max(min(generating[1], hi), lo))
+        return replace(self, lower=lo, upper=hi, default=default, generating=generating)
 
 
 TEMPERATURE = Param(
@@ -280,6 +283,11 @@ class Model:
     def describe_state(self, state: State, index: int) -> dict:
         """Human-readable pieces of one learner's state (for plots); models may override."""
         return {}
+
+    def own_probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """The learner's own category probabilities from its outputs (for plots): the softmax,
+        unless a model's outputs are probabilities already."""
+        return torch.softmax(logits, -1)
 
 
 def natural_log_2pi() -> float:

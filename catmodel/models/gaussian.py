@@ -162,3 +162,9 @@ class Gaussian(Model):
 
     def describe_state(self, state: State, index: int) -> dict:
         return self.rule.describe_state(state, index)
+
+    def own_probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        # the natural rule's outputs with responsibilities are the probabilities p_k themselves
+        if isinstance(self.rule, NaturalRule) and self.rule.responsibility:
+            return logits
+        return torch.softmax(logits, -1)

@@ -122,7 +122,9 @@ class ParameterSet:
         return (np.asarray(scale, dtype=float) - lo) / (hi - lo)
 
     def unconstrained_to_scale(self, z: np.ndarray) -> np.ndarray:
-        return self.unit_to_scale(1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float))))
+        # beyond |z| = 700 the logistic is 0 or 1 to double precision; clipping keeps exp finite
+        z = np.clip(np.asarray(z, dtype=float), -700.0, 700.0)
+        return self.unit_to_scale(1.0 / (1.0 + np.exp(-z)))
 
     def scale_to_unconstrained(self, scale: np.ndarray) -> np.ndarray:
         u = np.clip(self.scale_to_unit(scale), _EDGE, 1 - _EDGE)

@@ -156,7 +156,8 @@ def replicate_state(state: tuple, n: int) -> tuple:
 def state_probabilities(
     model, state: tuple, t: int, z: torch.Tensor, values: Mapping[str, torch.Tensor]
 ) -> np.ndarray:
-    """The learner's own category probabilities (softmax of its outputs) at stimuli ``z``.
+    """The learner's own category probabilities at stimuli ``z``
+    (:meth:`~catmodel.models.base.Model.own_probabilities` of its outputs).
 
     Parameters
     ----------
@@ -180,7 +181,7 @@ def state_probabilities(
     feedback = torch.full((n,), -1, dtype=torch.long, device=z.device)
     with torch.no_grad():
         _, logits = model.step(many, t, z, feedback, vals)
-    return torch.softmax(logits, -1).cpu().numpy()
+    return model.own_probabilities(logits).cpu().numpy()
 
 
 def _grid(stimuli: np.ndarray, size: int, pad: float = 0.08) -> tuple[np.ndarray, np.ndarray]:

@@ -100,11 +100,12 @@ def distortion(
         cat = np.concatenate([old_cat[train], np.concatenate(test_cat)[order]])
         kind = np.concatenate([np.full(len(train), "old"), np.concatenate(test_type)[order]])
         n_train = len(train)
+        block = np.r_[np.arange(n_train) // size + 1, np.full(len(x) - n_train, n_blocks + 1)]
         frame = pd.DataFrame(
             {
                 "participant": participant_id(p),
                 "trial": np.arange(1, len(x) + 1),
-                "block": np.r_[np.arange(n_train) // size + 1, np.full(len(x) - n_train, n_blocks + 1)],
+                "block": block,
             }
         )
         for d in range(dims):

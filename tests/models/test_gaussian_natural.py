@@ -105,7 +105,9 @@ def test_every_step_is_bounded_at_every_rate_in_the_box(make_batch, rate):
         assert torch.allclose(new.weights.sum(1), torch.ones_like(new.weights.sum(1)))
         eig = torch.linalg.eigvalsh(new.covariances)
         assert (eig >= lo * (1 - 1e-9)).all() and (eig <= hi * (1 + 1e-9)).all()
-        assert torch.isfinite(logits).all()
+        # the outputs are the learner's category probabilities
+        assert torch.allclose(logits.sum(-1), torch.ones(3, dtype=torch.float64))
+        assert torch.equal(model.own_probabilities(logits), logits)
         state = new
 
 
@@ -121,7 +123,22 @@ def test_toward_steps_move_a_fraction_of_the_way(make_batch):
     j = int(y[0])
     assert torch.allclose(new.means[0, j], state.means[0, j] + 0.3 * (x[0] - state.means[0, j]))
     assert torch.allclose(new.means[0, 1 - j], state.means[0, 1 - j])  # the other unit waits
-    assert torch.allclose(logits, torch.full_like(logits, math.log(0.5)))  # uniform at first
+    assert torch.allclose(logits, torch.full_like(logits, 0.5))  # uniform at first
+
+
+def test_the_module_documents_the_start_rule_the_code_uses(make_batch):
+    import catmodel.models.gaussian_natural as natural
+    from catmodel.models.gaussian_units import halton
+
+    batch = make_batch(n_features=2, n_categories=3)
+    means, sd0 = Gaussian(units_per_category=3).start_means_and_sd(batch)
+    mean, sd = np.asarray(batch.stim_mean), np.asarray(batch.stim_sd)
+    # the m-th unit of every category at mean + 0.5 sd (2 h_m - 1), the first at the mean
+    offsets = np.vstack([np.zeros((1, 2)), 0.5 * sd * (2 * halton(2, 2) - 1)])
+    assert np.allclose(means, np.tile(mean + offsets, (3, 1)))
+    assert sd0 == pytest.approx(np.mean(sd))
+    doc = " ".join(natural.__doc__.split())
+    assert "``mean + 0.5 sd (2 h_m - 1)``" in doc and "``mean(sd)``" in doc
 
 
 @pytest.mark.parametrize("units", [1, 2, 3])
@@ -129,7 +146,7 @@ def test_first_predictions_are_uniform(make_batch, units):
     batch = make_batch(n_features=3, n_categories=4, lengths=(8, 8))
     model = Gaussian(units_per_category=units)
     logits = rollout_logits(model, batch, np.arange(2), {"lr_mu": 0.5, "lr_cov": 0.5, "lr_w": 0.5})
-    assert torch.allclose(logits[:, 0], torch.full((2, 4), math.log(0.25), dtype=torch.float64))
+    assert torch.allclose(logits[:, 0], torch.full((2, 4), 0.25, dtype=torch.float64))
 
 
 @pytest.mark.parametrize("units, generative, n_features", [(1, 1.0, 2), (2, 0.5, 3), (2, 0.0, 4)])
@@ -150,7 +167,7 @@ def test_density_activation_is_a_separate_candidate(make_batch):
     model = Gaussian(activation="density")
     assert model.kernel_logits(batch, np.arange(3), {}) is None
     vals = {k: torch.full((3,), 0.5, dtype=torch.float64) for k in ("lr_mu", "lr_cov", "lr_w")}
-    logits, kept = torch_rollout(model, batch, torch.arange(3), vals, keep_states=[5])
+    logits, _ = torch_rollout(model, batch, torch.arange(3), vals)
     assert torch.isfinite(logits).all() and (logits[:, 0] == 0).all()
 
 

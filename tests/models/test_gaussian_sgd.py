@@ -158,9 +158,9 @@ def test_start_rule_is_deterministic_distinct_and_ignores_categories(small_batch
 
 
 def test_the_module_documents_the_start_rule_the_code_uses(small_batch):
-    import catmodel.models.gaussian as gaussian
+    import catmodel.models.gaussian_sgd as gaussian
 
-    model = Gaussian(units_per_category=2)
+    model = Gaussian(update="sgd", units_per_category=2)
     means, sd0 = model.start_means_and_sd(small_batch)
     mean, sd = np.asarray(small_batch.stim_mean), np.asarray(small_batch.stim_sd)
     # the documented rule, computed as the docstring writes it

@@ -229,7 +229,9 @@ def test_grid_probabilities_come_from_the_kept_state(folder):
     t = ends[0]
     # the state after trial t predicts trial t + 1 exactly as the rollout did
     probs = state_probabilities(model, states[t], t + 1, batch.x[i, t + 1 : t + 2], vals)
-    np.testing.assert_allclose(probs[0], torch.softmax(logits[0, t + 1], -1).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(
+        probs[0], model.own_probabilities(logits[0, t + 1]).numpy(), rtol=1e-10
+    )
     # the figure's grid (original units, rows = y) holds those probabilities
     learned = learned_gaussians(folder, participant, grid_size=11)
     grid = learned.blocks[0].probabilities
