@@ -30,7 +30,9 @@ A trial runs as named phases, each a function inlined into the rollout: the inpu
 per unit the gradients (:func:`_unit_gradients`) and the steps of the means and eigenvalues
 (:func:`_step_means_eigenvalues`) and of the angles (:func:`_step_angles`), and the weights'
 step (:func:`_step_weights`). The arrays they work on are grouped in named tuples
-(:class:`_Work`), allocated once per thread.
+(:class:`_Work`), cut from two buffers allocated once per thread (:func:`_workspace`); the
+rollout itself allocates nothing and keeps no reference counts (see the note above the
+phases).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from catmodel.kernels.common import batch_arrays, exp_poly, sincos_poly
+from catmodel.kernels.common import batch_arrays, exp_poly, sincos_poly, view
 
 #: learners per lockstep block (eight AVX-512 vectors of doubles)
 LANES = 64
@@ -153,7 +155,7 @@ class _UnitGrad(NamedTuple):
 
 
 class _Work(NamedTuple):
-    """Everything a block's rollout writes, allocated once per thread and width."""
+    """Everything a block's rollout writes (:func:`_carve`)."""
 
     blk: _Block
     state: _State
@@ -163,56 +165,89 @@ class _Work(NamedTuple):
     grad: _UnitGrad
 
 
+@nb.njit(inline="always")
+def _take(buf, at, shape, gap):  # pragma: no cover - compiled
+    """The array of ``shape`` at element ``at`` of ``buf``, and where the next one starts: on
+    the next cache line, ``gap`` elements further on."""
+    n = 1
+    for size in shape:
+        n *= size
+    return view(buf, at, shape), at + (n + 7) // 8 * 8 + gap
+
+
+@nb.njit(inline="always")
+def _carve(lanes, n_units, d_feat, n_planes, n_cat, floats, ints):  # pragma: no cover
+    """The :class:`_Work` of a block of ``lanes`` learners, cut from ``floats`` and ``ints``
+    (:func:`~catmodel.kernels.common.view`); and how many elements of each it takes.
+
+    The shapes are built here from the sizes, the lane count a constant, so the compiler knows
+    them as it would for arrays allocated in the rollout: arrays passed in, with shapes it
+    knows nothing of, made the rollout 20-25 % slower, and one learner at a time slower still
+    in some processes. Each array starts on its own cache line; a block's arrays, whose sizes
+    are multiples of 512 bytes, one line apart, so that they do not sit exactly 4 KiB apart.
+    """
+    gap = 8 if lanes > 1 else 0
+    one = (lanes,)
+    ud = (n_units, d_feat, lanes)
+    ur = (n_units, n_planes, lanes)
+    kj = (n_cat, n_units, lanes)
+    units = (n_units, lanes)
+    cats = (n_cat, lanes)
+    feats = (d_feat, lanes)
+    planes = (n_planes, lanes)
+    rows, i = _take(ints, 0, one, gap)
+    n_t, i = _take(ints, i, one, gap)
+    fb, i = _take(ints, i, one, gap)
+    lr_mu, f = _take(floats, 0, one, gap)
+    lr_cov, f = _take(floats, f, one, gap)
+    lr_w, f = _take(floats, f, one, gap)
+    mu, f = _take(floats, f, ud, gap)
+    eta, f = _take(floats, f, ud, gap)
+    theta, f = _take(floats, f, ur, gap)
+    w, f = _take(floats, f, kj, gap)
+    b_mu, f = _take(floats, f, ud, gap)
+    b_eta, f = _take(floats, f, ud, gap)
+    b_theta, f = _take(floats, f, ur, gap)
+    b_w, f = _take(floats, f, kj, gap)
+    sig, f = _take(floats, f, ud, gap)
+    inv_var, f = _take(floats, f, ud, gap)
+    norm, f = _take(floats, f, units, gap)
+    cs, f = _take(floats, f, ur, gap)
+    sn, f = _take(floats, f, ur, gap)
+    xt, f = _take(floats, f, feats, gap)
+    u, f = _take(floats, f, ud, gap)
+    log_a, f = _take(floats, f, units, gap)
+    a, f = _take(floats, f, units, gap)
+    logits, f = _take(floats, f, cats, gap)
+    delta, f = _take(floats, f, cats, gap)
+    e, f = _take(floats, f, units, gap)
+    resp, f = _take(floats, f, units, gap)
+    top, f = _take(floats, f, one, gap)
+    total, f = _take(floats, f, one, gap)
+    g, f = _take(floats, f, feats, gap)
+    back, f = _take(floats, f, feats, gap)
+    g_eta, f = _take(floats, f, feats, gap)
+    g_theta, f = _take(floats, f, planes, gap)
+    stepped, f = _take(floats, f, planes, gap)
+    work = _Work(
+        _Block(rows, n_t, lr_mu, lr_cov, lr_w),
+        _State(mu, eta, theta, w),
+        _State(b_mu, b_eta, b_theta, b_w),
+        _Derived(sig, inv_var, norm, cs, sn),
+        _Trial(fb, xt, u, log_a, a, logits, delta, e, resp, top, total),
+        _UnitGrad(g, back, g_eta, g_theta, stepped),
+    )
+    return work, f, i
+
+
 @nb.njit(cache=True)
 def _workspace(lanes, n_units, d_feat, n_planes, n_cat):  # pragma: no cover - compiled
-    """An uninitialised :class:`_Work` for blocks of ``lanes`` learners."""
-    blk = _Block(
-        np.empty(lanes, np.int64),
-        np.empty(lanes, np.int64),
-        np.empty(lanes),
-        np.empty(lanes),
-        np.empty(lanes),
+    """The float and integer buffers that :func:`_carve` cuts a block's arrays from, for
+    blocks of ``lanes`` learners (allocated once per thread and width)."""
+    _, n_float, n_int = _carve(
+        lanes, n_units, d_feat, n_planes, n_cat, np.empty(0), np.empty(0, np.int64)
     )
-    state = _State(
-        np.empty((n_units, d_feat, lanes)),
-        np.empty((n_units, d_feat, lanes)),
-        np.empty((n_units, n_planes, lanes)),
-        np.empty((n_cat, n_units, lanes)),
-    )
-    velocity = _State(
-        np.empty((n_units, d_feat, lanes)),
-        np.empty((n_units, d_feat, lanes)),
-        np.empty((n_units, n_planes, lanes)),
-        np.empty((n_cat, n_units, lanes)),
-    )
-    fns = _Derived(
-        np.empty((n_units, d_feat, lanes)),
-        np.empty((n_units, d_feat, lanes)),
-        np.empty((n_units, lanes)),
-        np.empty((n_units, n_planes, lanes)),
-        np.empty((n_units, n_planes, lanes)),
-    )
-    trial = _Trial(
-        np.empty(lanes, np.int64),
-        np.empty((d_feat, lanes)),
-        np.empty((n_units, d_feat, lanes)),
-        np.empty((n_units, lanes)),
-        np.empty((n_units, lanes)),
-        np.empty((n_cat, lanes)),
-        np.empty((n_cat, lanes)),
-        np.empty((n_units, lanes)),
-        np.empty((n_units, lanes)),
-        np.empty(lanes),
-        np.empty(lanes),
-    )
-    grad = _UnitGrad(
-        np.empty((d_feat, lanes)),
-        np.empty((d_feat, lanes)),
-        np.empty((d_feat, lanes)),
-        np.empty((n_planes, lanes)),
-        np.empty((n_planes, lanes)),
-    )
-    return _Work(blk, state, velocity, fns, trial, grad)
+    return np.empty(n_float), np.empty(n_int, np.int64)
 
 
 # --- the phases of a rollout --------------------------------------------------------------
@@ -222,8 +257,8 @@ def _workspace(lanes, n_units, d_feat, n_planes, n_cat):  # pragma: no cover - c
 # arguments (and the fields it takes from a tuple) to new variables, each with a reference
 # count increment and decrement that its pruning cannot pair across the phase's loops: calls
 # left inside the trial and unit loops, which cost about a fifth of the speed. The rollout is
-# therefore compiled without reference counting and allocates nothing: its arrays come from
-# :func:`_workspace`, and :func:`_fits` gives the compiler back their shapes.
+# therefore compiled without reference counting and allocates nothing: it cuts its arrays
+# from the buffers of :func:`_workspace` (:func:`_carve`).
 
 
 @nb.njit(inline="always")
@@ -243,62 +278,6 @@ def _read_settings(settings, d_feat, m_units):  # pragma: no cover - compiled
         settings[6],
         d_feat * _LOG_2PI,
         m_units,
-    )
-
-
-@nb.njit(inline="always")
-def _fits(lanes, n_units, d_feat, n_planes, n_cat, work):  # pragma: no cover - compiled
-    """Whether every array of ``work`` has the shape the rollout expects.
-
-    Checked once per block, it is also what keeps the rollout fast: past the check, the
-    compiler takes every array's shape to be these sizes (shared by the arrays, and the lane
-    count a constant), as it would for arrays allocated in the rollout, and shares their index
-    arithmetic. Without it the rollout runs 20-25 % slower (D = 2, K = 2).
-    """
-    blk, state, velocity, fns, trial, grad = work
-    one = (lanes,)
-    ud = (n_units, d_feat, lanes)
-    ur = (n_units, n_planes, lanes)
-    kj = (n_cat, n_units, lanes)
-    units = (n_units, lanes)
-    cats = (n_cat, lanes)
-    feats = (d_feat, lanes)
-    planes = (n_planes, lanes)
-    return (
-        (blk.rows.shape == one)
-        & (blk.n_t.shape == one)
-        & (blk.lr_mu.shape == one)
-        & (blk.lr_cov.shape == one)
-        & (blk.lr_w.shape == one)
-        & (state.mu.shape == ud)
-        & (state.eta.shape == ud)
-        & (state.theta.shape == ur)
-        & (state.w.shape == kj)
-        & (velocity.mu.shape == ud)
-        & (velocity.eta.shape == ud)
-        & (velocity.theta.shape == ur)
-        & (velocity.w.shape == kj)
-        & (fns.sig.shape == ud)
-        & (fns.inv_var.shape == ud)
-        & (fns.norm.shape == units)
-        & (fns.cs.shape == ur)
-        & (fns.sn.shape == ur)
-        & (trial.fb.shape == one)
-        & (trial.xt.shape == feats)
-        & (trial.u.shape == ud)
-        & (trial.log_a.shape == units)
-        & (trial.a.shape == units)
-        & (trial.logits.shape == cats)
-        & (trial.delta.shape == cats)
-        & (trial.e.shape == units)
-        & (trial.resp.shape == units)
-        & (trial.top.shape == one)
-        & (trial.total.shape == one)
-        & (grad.g.shape == feats)
-        & (grad.back.shape == feats)
-        & (grad.g_eta.shape == feats)
-        & (grad.g_theta.shape == planes)
-        & (grad.stepped.shape == planes)
     )
 
 
@@ -656,9 +635,13 @@ def _compile_lanes(lanes: int):
         n_units = means0.shape[0]
         d_feat = x.shape[2]
         n_cat = out.shape[2]
-        if not _fits(lanes, n_units, d_feat, plane_p.shape[0], n_cat, work):
-            raise ValueError("the workspace does not fit the rollout")
-        blk, state, velocity, fns, trial, grad = work
+        floats, ints = work
+        carved, n_float, n_int = _carve(
+            lanes, n_units, d_feat, plane_p.shape[0], n_cat, floats, ints
+        )
+        if n_float > floats.shape[0] or n_int > ints.shape[0]:
+            raise ValueError("the workspace is too small for the rollout")
+        blk, state, velocity, fns, trial, grad = carved
         cfg = _read_settings(settings, d_feat, n_units // n_cat)
         t_end = _block_learners(lanes, first, n_active, index, rates, n_trials, x.shape[1], blk)
         _start(lanes, simd, means0, cfg, state, velocity, fns)
@@ -798,7 +781,8 @@ def gaussian_logits(
     means = np.ascontiguousarray(means, dtype=np.float64)
     if means.ndim != 2 or means.shape[0] % n_cat or means.shape[1] != x.shape[2]:
         raise ValueError(f"means must be (K M, D) with K = {n_cat}, D = {x.shape[2]}")
-    rates = np.stack([np.asarray(values[name], dtype=np.float64) for name in RATES], axis=1)
+    # np.array rather than np.stack: a few microseconds less per call, which shows at one learner
+    rates = np.ascontiguousarray(np.array([values[name] for name in RATES], dtype=np.float64).T)
     scalars = {
         "eta0": eta0,
         "log_var_lo": log_var_bounds[0],
@@ -817,9 +801,9 @@ def gaussian_logits(
         feedback,
         n_trials,
         np.ascontiguousarray(index, dtype=np.int64),
-        np.ascontiguousarray(rates),
+        rates,
         means,
-        np.ascontiguousarray(np.stack(mean_box), dtype=np.float64),
+        np.array(mean_box, dtype=np.float64),
         np.ascontiguousarray(plane_pq[:, 0]),
         np.ascontiguousarray(plane_pq[:, 1]),
         settings,

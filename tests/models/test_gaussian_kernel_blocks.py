@@ -141,16 +141,17 @@ def test_means_must_hold_whole_categories(make_batch):
         )
 
 
-def test_a_workspace_that_does_not_fit_is_refused():
-    """The rollout has no bounds checks: it checks its workspace's shapes before it starts."""
+def test_a_workspace_that_is_too_small_is_refused():
+    """The rollout has no bounds checks: it checks that its workspace holds its arrays."""
     d, k, j, t = 2, 2, 2, 3
     trials = (np.zeros((1, t, d)), np.zeros((1, t), np.int64), np.full(1, t, np.int64))
     learners = (np.zeros(1, np.int64), np.full((1, 3), 0.1))
     model = (np.zeros((j, d)), np.zeros((2, d)), np.zeros(1, np.int64), np.ones(1, np.int64))
     model = (*model, np.zeros(len(kernel.SETTINGS)))
     out = np.empty((1, t, k))
-    wrong = kernel._workspace(1, j + 1, d, 1, k)  # one unit too many
-    with pytest.raises(ValueError, match="workspace"):
-        kernel._rollout_one(0, 1, trials, learners, model, wrong, out)
-    kernel._rollout_one(0, 1, trials, learners, model, kernel._workspace(1, j, d, 1, k), out)
+    floats, ints = kernel._workspace(1, j, d, 1, k)
+    for small in ((floats[:-1], ints), (floats, ints[:-1])):
+        with pytest.raises(ValueError, match="workspace"):
+            kernel._rollout_one(0, 1, trials, learners, model, small, out)
+    kernel._rollout_one(0, 1, trials, learners, model, (floats, ints), out)
     assert np.isfinite(out).all()
