@@ -145,7 +145,7 @@ def test_a_workspace_that_is_too_small_is_refused():
     """The rollout has no bounds checks: it checks that its workspace holds its arrays."""
     d, k, j, t = 2, 2, 2, 3
     trials = (np.zeros((1, t, d)), np.zeros((1, t), np.int64), np.full(1, t, np.int64))
-    learners = (np.zeros(1, np.int64), np.full((1, 3), 0.1))
+    learners = (np.zeros(1, np.int64), np.full((3, 1), 0.1))
     model = (np.zeros((j, d)), np.zeros((2, d)), np.zeros(1, np.int64), np.ones(1, np.int64))
     model = (*model, np.zeros(len(kernel.SETTINGS)))
     out = np.empty((1, t, k))
