@@ -278,7 +278,6 @@ class Gaussian(Model):
             mean_box=(lo, hi),
             momentum=float(self.settings["momentum"]),
             generative=float(self.settings["generative"]),
-            units_per_category=self.units_per_category,
             planes=planes(batch.n_features),
         )
 
