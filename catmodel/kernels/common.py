@@ -1,5 +1,5 @@
 """Shared helpers for the compiled kernels: the batch as arrays, elementary functions that
-vectorise, and the rule for categories without a representation.
+vectorise, array views of a known shape, and the rule for categories without a representation.
 
 Without Intel's SVML, numba compiles ``math.exp``, ``math.sin`` and ``math.cos`` to calls into
 libm, one element at a time (about 4 ns each), and a loop that contains such a call is not
@@ -18,7 +18,10 @@ import numba as nb
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
+from numba.np.arrayobj import make_array, populate_array
 
 # exp(x) = 2^k exp(r), x = k ln 2 + r, |r| <= ln 2 / 2 (Cody-Waite: ln 2 in two parts)
 _LOG2E = 1.4426950408889634
@@ -85,6 +88,55 @@ def _bits_as_float(typingctx, bits):
         return builder.bitcast(value, ir.DoubleType())
 
     return types.float64(bits), codegen
+
+
+@intrinsic
+def view(typingctx, buf, start, shape):
+    """The C-contiguous array of ``shape`` (a tuple of integers) over ``buf[start:]``, for a
+    1-d C-contiguous ``buf``; no bounds check.
+
+    Like ``buf[start : start + n].reshape(shape)``, but the shape stays the values given: numba's
+    ``reshape`` passes it through a C helper, after which the compiler knows nothing of it (and
+    loops over such arrays lose their known trip counts and shared index arithmetic). The view
+    shares ``buf``'s memory and reference count, as a slice does.
+    """
+    if not (
+        isinstance(buf, types.Array)
+        and buf.ndim == 1
+        and buf.layout == "C"
+        and isinstance(start, types.Integer)
+        and isinstance(shape, types.UniTuple)
+        and isinstance(shape.dtype, types.Integer)
+    ):
+        return None
+    ndim = shape.count
+    result = types.Array(buf.dtype, ndim, "C")
+
+    def codegen(context, builder, signature, args):
+        source = make_array(signature.args[0])(context, builder, args[0])
+        offset = context.cast(builder, args[1], signature.args[1], types.intp)
+        dims = [
+            context.cast(builder, d, signature.args[2].dtype, types.intp)
+            for d in cgutils.unpack_tuple(builder, args[2], ndim)
+        ]
+        itemsize = context.get_constant(
+            types.intp, context.get_abi_sizeof(context.get_data_type(buf.dtype))
+        )
+        strides = [itemsize]
+        for d in reversed(dims[1:]):
+            strides.insert(0, builder.mul(strides[0], d))
+        out = make_array(result)(context, builder)
+        populate_array(
+            out,
+            data=builder.gep(source.data, [offset]),
+            shape=dims,
+            strides=strides,
+            itemsize=itemsize,
+            meminfo=source.meminfo,
+        )
+        return impl_ret_borrowed(context, builder, result, out._getvalue())
+
+    return result(buf, start, shape), codegen
 
 
 @nb.njit(cache=True, fastmath={"contract"})

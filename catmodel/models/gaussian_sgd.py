@@ -185,7 +185,6 @@ class SgdRule:
             mean_box=(lo, hi),
             momentum=self.momentum,
             generative=self.generative,
-            units_per_category=self.units_per_category,
             planes=planes(batch.n_features),
         )
 

@@ -118,3 +118,42 @@ def test_huge_angle_steps_match_the_step_function(make_batch):
     # at such rates rounding differences grow to the size of the logits (so they do between
     # the step function and any other implementation).
     np.testing.assert_allclose(logits[:, :4], reference[:, :4], rtol=0, atol=1e-10)
+
+
+def test_means_must_hold_whole_categories(make_batch):
+    """The kernel takes M from the means' rows: rows that are not K M are an error."""
+    model = Gaussian(units_per_category=2)
+    batch = make_batch(n_features=2, n_categories=3)
+    means, sd0 = model.start_means_and_sd(batch)
+    low, high = model.mean_box(batch)
+    with pytest.raises(ValueError, match="means must be"):
+        kernel.gaussian_logits(
+            batch,
+            np.array([0]),
+            _values(1, seed=0),
+            means=means[:-1],
+            eta0=model.cov.eta_for_sd(sd0),
+            log_var_bounds=model.cov.log_var_bounds,
+            gain=model.cov.gain,
+            eta_limit=model.cov.eta_limit,
+            mean_box=(low, high),
+            momentum=0.0,
+            generative=0.0,
+            planes=np.array([[0, 1]]),
+        )
+
+
+def test_a_workspace_that_is_too_small_is_refused():
+    """The rollout has no bounds checks: it checks that its workspace holds its arrays."""
+    d, k, j, t = 2, 2, 2, 3
+    trials = (np.zeros((1, t, d)), np.zeros((1, t), np.int64), np.full(1, t, np.int64))
+    learners = (np.zeros(1, np.int64), np.full((3, 1), 0.1))
+    model = (np.zeros((j, d)), np.zeros((2, d)), np.zeros(1, np.int64), np.ones(1, np.int64))
+    model = (*model, np.zeros(len(kernel.SETTINGS)))
+    out = np.empty((1, t, k))
+    floats, ints = kernel._workspace(1, j, d, 1, k)
+    for small in ((floats[:-1], ints), (floats, ints[:-1])):
+        with pytest.raises(ValueError, match="workspace"):
+            kernel._rollout_one(0, 1, trials, learners, model, small, out)
+    kernel._rollout_one(0, 1, trials, learners, model, (floats, ints), out)
+    assert np.isfinite(out).all()
