@@ -10,6 +10,7 @@ from catmodel.cli.common import (
     add_fit_options,
     build_models,
     check_out_folder,
+    check_search_options,
     clean_stale_outputs,
     outputs_before_run,
     parse_bounds,
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> None:
 
     # everything that can be checked without the data, before the data are loaded
     check_out_folder(args.out)
+    check_search_options(args)
     fix, bounds = parse_fix(args.fix), parse_bounds(args.bounds)
     set_threads(args.jobs)
     models = build_models(args.models, parse_settings(args.settings))

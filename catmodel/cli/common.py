@@ -114,7 +114,16 @@ def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGro
     """Options of every command that fits: starts, candidates, seed, settings, threads."""
     g = parser.add_argument_group("fitting")
     g.add_argument(
-        "--starts", type=int, default=5, help="local refinements per participant (default 5)"
+        "--starts",
+        type=int,
+        default=5,
+        help="local refinements per participant (default 5; at least 1), from search "
+        "candidates in separated regions of the box: in order of NLL, a candidate becomes a "
+        "start only if it differs from every start already chosen by at least a quarter of "
+        "the box width in some searched coordinate (fewer starts where fewer such candidates "
+        "exist). A fit has converged when the optimiser met its tolerance from the best start "
+        "and another start reached the same NLL within 0.1; with one start convergence is "
+        "unknown (empty in fits.csv)",
     )
     g.add_argument(
         "--candidates",
@@ -138,6 +147,14 @@ def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGro
         help="CPU threads for the compiled rollouts (default: all cores)",
     )
     return g
+
+
+def check_search_options(args: argparse.Namespace) -> None:
+    """Search options that are wrong whatever the data (``--starts`` below 1): raised before
+    anything is simulated, loaded or written."""
+    from catmodel.fitting.fit import check_starts
+
+    check_starts(args.starts)
 
 
 def add_fit_options(parser: argparse.ArgumentParser) -> None:

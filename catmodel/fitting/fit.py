@@ -4,12 +4,15 @@ For each model:
 
 1. **search** — the same scrambled Sobol candidates over the box (scale coordinates) are
    evaluated for every participant in batched rollouts (temperature profiled out);
-2. **refinement** — the ``starts`` best distinct candidates of each participant are refined
-   together by batched Nelder-Mead in unconstrained coordinates (or, with
+2. **refinement** — up to ``starts`` candidates of each participant in separated regions of
+   the box (:func:`~catmodel.fitting.search.separated_starts`: greedily in order of NLL, each
+   at least a quarter of the box width from the others in some searched coordinate) are
+   refined together by batched Nelder-Mead in unconstrained coordinates (or, with
    ``refine="gradient"``, by Adam with gradients through the whole learning trajectory);
 3. **report** — the best start per participant, the NLL from every start, convergence (the
-   optimiser met its tolerance and at least two starts agree within 0.1), parameters at a bound
-   and standard errors from a finite-difference Hessian in scale coordinates.
+   optimiser met its tolerance from the best start and another start reached the same NLL
+   within 0.1; unknown with one start), parameters at a bound and standard errors from a
+   finite-difference Hessian in scale coordinates.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from catmodel.errors import SettingsError
 from catmodel.fitting.hessian import finite_difference_hessian, standard_errors, stencil_size
@@ -33,8 +37,9 @@ from catmodel.fitting.progress import (
 )
 from catmodel.fitting.result import FitResult, ModelFit
 from catmodel.fitting.search import (
-    best_distinct,
+    START_SEPARATION,
     learners_per_call,
+    separated_starts,
     sobol_candidates,
     sobol_size,
 )
@@ -82,7 +87,15 @@ def fit(
     models
         Model names, instances, or a comma-separated string of names.
     starts
-        Local refinements per participant (from the best distinct search candidates).
+        Local refinements per participant, at least 1. The starts are search candidates in
+        separated regions of the box: taken greedily in order of NLL, a candidate becomes a
+        start only if it differs from every start already chosen by at least a quarter of the
+        box width in at least one searched coordinate (max-norm in unit-box coordinates
+        :data:`~catmodel.fitting.search.START_SEPARATION`). Where fewer separated candidates
+        exist, as many as there are are refined (the fit's ``info`` says for how many
+        participants). A fit is ``converged`` when the optimiser met its tolerance from the
+        best start and at least one *other* start reached the best NLL within
+        :data:`AGREEMENT`; with a single start convergence is unknown (``pd.NA``).
     candidates
         Quasi-random search candidates per participant (default: grows with the number of
         searched parameters, see :func:`default_candidates`).
@@ -102,6 +115,7 @@ def fit(
     progress
         Show a progress bar (it appears only on runs longer than a couple of seconds).
     """
+    check_starts(starts)
     batch = (
         data
         if hasattr(data, "n_trials") and hasattr(data, "x")
@@ -134,6 +148,7 @@ def fit(
         standardization=batch.standardization,
         settings={
             "starts": starts,
+            "start_separation": START_SEPARATION,
             "candidates": candidates,
             "seed": seed,
             "refine": refine,
@@ -141,6 +156,14 @@ def fit(
         },
         notes=few_trials_warnings(batch, model_list, psets),
     )
+
+
+def check_starts(starts) -> None:
+    """Raise :class:`SettingsError` unless ``starts`` is a whole number of at least 1."""
+    if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
+        raise SettingsError(
+            f"starts (--starts) must be a whole number of at least 1, not {starts!r}"
+        )
 
 
 def few_trials_warnings(batch, models: Sequence[Model], psets: Sequence[ParameterSet]) -> list[str]:
@@ -213,7 +236,7 @@ def fit_model(
     final_full, final_nll, opt_conv = refine_starts(
         objective, found, refine, refine_options, report
     )
-    best = best_of_starts(final_full, final_nll, opt_conv, found.n_starts)
+    best = best_of_starts(final_full, final_nll, opt_conv, found.counts)
     se, se_ok = standard_errors_at(objective, best.scale, report)
     return ModelFit(
         model=model,
@@ -235,29 +258,46 @@ def fit_model(
         info={
             "candidates": found.n_candidates,
             "starts": found.n_starts,
+            **starts_info(found),
             "refine": refine,
             "profiled_temperature": objective.profile,
         },
     )
 
 
+def starts_info(found: SearchStarts) -> dict:
+    """What the fit's ``info`` records about the starts: their separation and, where the
+    search found fewer separated candidates than starts asked for, how many participants
+    that concerns and the fewest starts any participant had."""
+    short = found.counts < found.n_starts
+    info: dict = {"start_separation": START_SEPARATION}
+    if short.any():
+        info["participants_with_fewer_starts"] = int(short.sum())
+        info["fewest_starts"] = int(found.counts.min())
+    return info
+
+
 @dataclass
 class SearchStarts:
-    """Where local refinement starts: the best distinct search candidates of every learner.
+    """Where local refinement starts: search candidates in separated regions of the box.
 
     Attributes
     ----------
     rows
-        (P * S,) batch row of every start, learner by learner.
+        Batch row of every start, learner by learner (each learner's starts best first).
     scale
-        (P * S, F) free parameters of every start in scale coordinates (profiled temperature
-        filled in).
+        Free parameters of every start in scale coordinates, one row per start (profiled
+        temperature filled in).
+    counts
+        (P,) starts of every learner: at most ``n_starts``, fewer where the search found
+        fewer separated candidates.
     n_candidates, n_starts
-        Candidates evaluated per learner, and starts kept per learner (S).
+        Candidates evaluated per learner, and starts asked for per learner.
     """
 
     rows: np.ndarray
     scale: np.ndarray
+    counts: np.ndarray
     n_candidates: int
     n_starts: int
 
@@ -272,7 +312,8 @@ def search_starts(
     objective
         The NLL of the model on the batch.
     starts
-        Starts to keep per learner (at most the number of candidates).
+        Starts to keep per learner (at most the number of candidates), chosen by
+        :func:`~catmodel.fitting.search.separated_starts`.
     candidates
         Candidates per learner (None: :func:`default_candidates`).
     seed
@@ -280,16 +321,17 @@ def search_starts(
     report
         Hears the evaluations done so far (stage ``"search"``).
     """
-    n_p = objective.batch.n_learners
     lo, hi = objective.search_bounds()
     cand = sobol_candidates(candidate_count(objective, candidates), lo, hi, seed)
     search_nll, search_full = _evaluate_candidates(objective, cand, report)
     n_starts = max(1, min(starts, len(cand)))
-    best = best_distinct(search_nll, n_starts)
-    start_full = np.take_along_axis(search_full, best[:, :, None], axis=1)  # (P, S, F)
+    picks = separated_starts(search_nll, (cand - lo) / (hi - lo), n_starts)
+    chosen = picks >= 0  # each row's starts come first, so counts index them
+    rows = np.nonzero(chosen)[0]
     return SearchStarts(
-        rows=np.repeat(np.arange(n_p), n_starts),
-        scale=start_full.reshape(n_p * n_starts, -1),
+        rows=rows,
+        scale=search_full[rows, picks[chosen]],
+        counts=chosen.sum(axis=1),
         n_candidates=len(cand),
         n_starts=n_starts,
     )
@@ -366,38 +408,58 @@ class BestFits:
     nll
         (P,) their NLL.
     converged
-        The optimiser converged from the best start and at least two starts agree (within
-        :data:`AGREEMENT`) on the best NLL (one start suffices when only one was run).
+        (P,) nullable boolean: the optimiser converged from the best start and at least one
+        *other* start reached the best NLL within :data:`AGREEMENT`; ``pd.NA`` (unknown) for
+        a learner with a single start.
     optimizer_converged
         The optimiser converged from the best start.
     start_nll
-        (P, S) NLL reached from every start.
+        (P, S) NLL reached from every start; NaN after the last start of a learner with
+        fewer starts than the others.
     """
 
     scale: np.ndarray
     nll: np.ndarray
-    converged: np.ndarray
+    converged: pd.api.extensions.ExtensionArray
     optimizer_converged: np.ndarray
     start_nll: np.ndarray
 
 
 def best_of_starts(
-    final_full: np.ndarray, final_nll: np.ndarray, opt_conv: np.ndarray, n_starts: int
+    final_full: np.ndarray, final_nll: np.ndarray, opt_conv: np.ndarray, counts: np.ndarray
 ) -> BestFits:
-    """Phase 3a, report: each learner's best start and whether its starts agree."""
-    final_nll = final_nll.reshape(-1, n_starts)
-    final_full = final_full.reshape(len(final_nll), n_starts, -1)
-    opt_conv = opt_conv.reshape(-1, n_starts)
-    rows = np.arange(len(final_nll))
-    pick = np.argmin(final_nll, axis=1)
-    best_nll = final_nll[rows, pick]
-    agree = (np.abs(final_nll - best_nll[:, None]) < AGREEMENT).sum(axis=1) >= min(2, n_starts)
+    """Phase 3a, report: each learner's best start and whether another start agrees.
+
+    Parameters
+    ----------
+    final_full, final_nll, opt_conv
+        Refined parameters (N, F), NLL (N,) and optimiser convergence (N,) of every start,
+        learner by learner.
+    counts
+        (P,) starts of every learner (summing to N).
+    """
+    n_p, width = len(counts), int(max(counts.max(initial=1), 1))
+    rows = np.repeat(np.arange(n_p), counts)
+    slot = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    nll = np.full((n_p, width), np.nan)
+    nll[rows, slot] = final_nll
+    full = np.full((n_p, width, final_full.shape[-1]), np.nan)
+    full[rows, slot] = final_full
+    conv = np.zeros((n_p, width), dtype=bool)
+    conv[rows, slot] = opt_conv
+    learners = np.arange(n_p)
+    pick = np.argmin(np.where(np.isnan(nll), np.inf, nll), axis=1)
+    best_nll = nll[learners, pick]
+    agree = np.abs(nll - best_nll[:, None]) < AGREEMENT  # NaN (no start) never agrees
+    agree[learners, pick] = False  # the best start agreeing with itself proves nothing
+    converged = pd.array(conv[learners, pick] & agree.any(axis=1), dtype="boolean")
+    converged[counts < 2] = pd.NA
     return BestFits(
-        scale=final_full[rows, pick],
+        scale=full[learners, pick],
         nll=best_nll,
-        converged=opt_conv[rows, pick] & agree,
-        optimizer_converged=opt_conv[rows, pick],
-        start_nll=final_nll,
+        converged=converged,
+        optimizer_converged=conv[learners, pick],
+        start_nll=nll,
     )
 
 

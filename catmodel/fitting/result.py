@@ -36,12 +36,18 @@ class ModelFit:
     nll, n_trials
         Best negative log-likelihood and number of trials with a response.
     converged
-        The local optimiser met its tolerance from the best start and at least two starts
-        reached the best NLL within 0.1.
+        (P,) nullable boolean (``pd.array(..., dtype="boolean")``): the local optimiser met
+        its tolerance from the best start and at least one *other* start reached the best
+        NLL within 0.1. Unknown (``pd.NA``) where only one start was refined (``starts=1``,
+        or the search found no second candidate a quarter of the box away from the best);
+        False for a learning model whose predictions stay at chance (a flat likelihood).
+    optimizer_converged
+        (P,) the local optimiser met its tolerance from the best start.
     at_bound
         Names of free parameters at an edge of the box, per learner.
     start_nll
-        (P, S) NLL reached from every start.
+        (P, S) NLL reached from every start (NaN after the last start of a learner that had
+        fewer separated starts than the others).
     """
 
     model: Model
@@ -54,7 +60,7 @@ class ModelFit:
     se_ok: np.ndarray
     nll: np.ndarray
     n_trials: np.ndarray
-    converged: np.ndarray
+    converged: pd.api.extensions.ExtensionArray
     optimizer_converged: np.ndarray
     at_bound: list[list[str]]
     start_nll: np.ndarray
@@ -93,16 +99,17 @@ class ModelFit:
         frame["bic"] = self.bic
         frame["n_params"] = self.n_params
         frame["n_trials"] = self.n_trials
-        frame["converged"] = self.converged
+        # nullable: empty in fits.csv where convergence is unknown (a single start)
+        frame["converged"] = pd.array(self.converged, dtype="boolean")
         frame["at_bound"] = [";".join(b) for b in self.at_bound]
         # standard errors need a positive definite Hessian; where it is not, they are NaN
         frame["hessian_pd"] = self.se_ok
         return frame
 
     def starts_frame(self) -> pd.DataFrame:
-        """Long table of the NLL reached from every start."""
+        """Long table of the NLL reached from every start that was refined."""
         p, s = self.start_nll.shape
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "participant": np.repeat(self.participants, s),
                 "model": self.name,
@@ -111,6 +118,8 @@ class ModelFit:
                 "best_nll": np.repeat(self.nll, s),
             }
         )
+        # learners with fewer separated starts have NaN in the slots they did not use
+        return frame[~np.isnan(self.start_nll.reshape(-1))].reset_index(drop=True)
 
 
 @dataclass
@@ -197,8 +206,10 @@ class FitResult:
         -------
         pandas.DataFrame
             Indexed by ``model`` (in the order fitted), with ``k`` (free parameters), ``n``
-            (participants), ``sum_nll``, ``sum_aic``, ``sum_bic`` (summed over participants)
-            and ``converged`` (share of participants whose fit converged, 0 to 1). The spread
+            (participants), ``sum_nll``, ``sum_aic``, ``sum_bic`` (summed over participants),
+            ``converged`` (share of participants whose fit converged, 0 to 1) and
+            ``converged_unknown`` (share whose convergence is unknown: one start); the rest
+            did not converge. The spread
             of the parameters is :meth:`parameter_summary`; both, explained and readable at
             100 columns, are :meth:`to_string`.
         """
@@ -210,7 +221,8 @@ class FitResult:
                 "sum_nll": float(np.sum(f.nll)),
                 "sum_aic": float(np.sum(f.aic)),
                 "sum_bic": float(np.sum(f.bic)),
-                "converged": float(np.mean(f.converged)),
+                "converged": convergence_shares(f.converged)[0],
+                "converged_unknown": convergence_shares(f.converged)[1],
             }
             for f in self.fits
         ]
@@ -229,8 +241,9 @@ class FitResult:
             _parameter_table(parameters) if len(parameters) else "(no free parameters)",
             "",
             "Per model: k free parameters, n participants, NLL, AIC and BIC summed over",
-            "participants, and the share of fits that converged (the best start met the",
-            "optimiser's tolerance and a second start reached the same NLL within 0.1).",
+            "participants, and the shares of fits that converged (the best start met the",
+            "optimiser's tolerance and another start reached the same NLL within 0.1) and",
+            "whose convergence is unknown (a single start).",
             "",
             _model_table(self.summary()),
         ]
@@ -273,11 +286,43 @@ def _model_table(table: pd.DataFrame) -> str:
             f"{r.sum_aic:.1f}",
             f"{r.sum_bic:.1f}",
             _percent(r.converged),
+            _percent(r.converged_unknown),
         ]
         for r in table.itertuples()
     ]
-    header = ["model", "k", "n", "sum NLL", "sum AIC", "sum BIC", "converged"]
+    header = ["model", "k", "n", "sum NLL", "sum AIC", "sum BIC", "converged", "unknown"]
     return text_table(header, rows, left=1)
+
+
+def convergence_shares(converged) -> tuple[float, float]:
+    """Shares of fits that converged and whose convergence is unknown (0 to 1 each).
+
+    Parameters
+    ----------
+    converged
+        Per fit True, False or missing (``pd.NA``/NaN: unknown), e.g. :attr:`ModelFit.converged`
+        or the ``converged`` column of a fits.csv read back.
+    """
+    values = as_nullable_boolean(converged)
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    unknown = np.asarray(values.isna())
+    return float(np.mean(values.fillna(False))), float(np.mean(unknown))
+
+
+def as_nullable_boolean(values) -> pd.api.extensions.ExtensionArray:
+    """A nullable boolean array from booleans, 0/1, ``"True"``/``"False"`` (as a CSV file
+    read back may hold them) and missing values (None, NaN, ``pd.NA``: unknown)."""
+    words = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+
+    def one(value):
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return pd.NA
+        if isinstance(value, str):
+            return words.get(value.strip().lower(), pd.NA)
+        return bool(value)
+
+    return pd.array([one(v) for v in pd.Series(values, dtype="object")], dtype="boolean")
 
 
 def text_table(header: list[str], rows: list[list[str]], left: int = 1) -> str:

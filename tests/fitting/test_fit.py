@@ -66,6 +66,7 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
     assert summary.loc["gaussian", "n"] == 8 and summary.loc["gaussian", "k"] == 4
     assert summary.loc["gaussian", "sum_nll"] == pytest.approx(f.nll.sum())
     assert summary.loc["gaussian", "converged"] == pytest.approx(f.converged.mean())
+    assert summary.loc["gaussian", "converged_unknown"] == 0.0  # four starts each
 
 
 def test_parameter_summary_is_one_row_per_model_and_free_parameter(fitted):
