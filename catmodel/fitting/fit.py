@@ -26,7 +26,7 @@ import pandas as pd
 
 from catmodel.errors import SettingsError
 from catmodel.fitting.hessian import finite_difference_hessian, standard_errors, stencil_size
-from catmodel.fitting.likelihood import Objective
+from catmodel.fitting.likelihood import Objective, chance_predictions
 from catmodel.fitting.neldermead import batched_nelder_mead
 from catmodel.fitting.progress import (
     FitProgress,
@@ -43,7 +43,7 @@ from catmodel.fitting.search import (
     sobol_candidates,
     sobol_size,
 )
-from catmodel.models.base import Model
+from catmodel.models.base import LEARNING, Model
 from catmodel.models.params import ParameterSet
 from catmodel.models.registry import build_models
 
@@ -56,6 +56,9 @@ AGREEMENT = 0.1
 HESSIAN_STEP = 1e-2
 #: fewer trials with a response than this per free parameter, and a fit is hardly identified
 TRIALS_PER_PARAMETER = 10
+#: a learner whose every predicted response probability lies within this of 1/K predicts
+#: chance: it learned nothing, so its likelihood is flat in its learning parameters
+CHANCE_TOLERANCE = 1e-6
 
 
 def default_candidates(n_search: int) -> int:
@@ -154,7 +157,10 @@ def fit(
             "refine": refine,
             "standardize": standardize,
         },
-        notes=few_trials_warnings(batch, model_list, psets),
+        notes=[
+            *few_trials_warnings(batch, model_list, psets),
+            *(note for f in fits if (note := chance_warning(f)) is not None),
+        ],
     )
 
 
@@ -208,6 +214,30 @@ def too_few_trials(
     )
 
 
+def chance_warning(fit: ModelFit, shown: int = 5) -> str | None:
+    """A warning naming the participants whose fit of a learning model predicts chance on
+    every trial (:attr:`ModelFit.at_chance`), or None when there are none.
+
+    Parameters
+    ----------
+    fit
+        One model's fits.
+    shown
+        Participants named at most (the rest are counted).
+    """
+    who = [p for p, flat in zip(fit.participants, fit.at_chance, strict=True) if flat]
+    if not who:
+        return None
+    named = ", ".join(who[:shown]) + (f" and {len(who) - shown} more" if len(who) > shown else "")
+    noun = "participant" if len(who) == 1 else "participants"
+    return (
+        f"warning: {fit.name} predicts chance on every trial (every response probability "
+        f"within {CHANCE_TOLERANCE:g} of 1/K) at the best fit of {noun} {named}: it learned "
+        "nothing from their data, its likelihood is flat there, and these fits are reported "
+        "as not converged"
+    )
+
+
 def fit_model(
     model: Model,
     batch,
@@ -237,6 +267,9 @@ def fit_model(
         objective, found, refine, refine_options, report
     )
     best = best_of_starts(final_full, final_nll, opt_conv, found.counts)
+    at_chance = learned_nothing(objective, best.scale)
+    converged = best.converged.copy()
+    converged[at_chance] = False  # a flat likelihood is not a converged fit
     se, se_ok = standard_errors_at(objective, best.scale, report)
     return ModelFit(
         model=model,
@@ -249,10 +282,11 @@ def fit_model(
         se_ok=se_ok,
         nll=best.nll,
         n_trials=(batch.response >= 0).sum(1).cpu().numpy(),
-        converged=best.converged,
+        converged=converged,
         optimizer_converged=best.optimizer_converged,
         at_bound=[pset.at_bound(s) for s in best.scale],
         start_nll=best.start_nll,
+        at_chance=at_chance,
         seconds=time.perf_counter() - t0,
         evaluations=objective.n_evaluations,
         info={
@@ -275,6 +309,19 @@ def starts_info(found: SearchStarts) -> dict:
         info["participants_with_fewer_starts"] = int(short.sum())
         info["fewest_starts"] = int(found.counts.min())
     return info
+
+
+def learned_nothing(objective: Objective, best_scale: np.ndarray) -> np.ndarray:
+    """(P,) whether a learning model's predictions at each learner's best fit are chance on
+    every trial (within :data:`CHANCE_TOLERANCE` of 1/K).
+
+    Only models whose role is learning are judged: a response-only model (the guessing
+    model) predicts fixed probabilities by design, and unbiased guessing is chance.
+    """
+    n_p = len(best_scale)
+    if objective.model.role != LEARNING:
+        return np.zeros(n_p, dtype=bool)
+    return chance_predictions(objective, np.arange(n_p), best_scale, CHANCE_TOLERANCE)
 
 
 @dataclass

@@ -48,6 +48,10 @@ class ModelFit:
     start_nll
         (P, S) NLL reached from every start (NaN after the last start of a learner that had
         fewer separated starts than the others).
+    at_chance
+        (P,) a learning model whose predictions at the best fit are chance on every trial
+        (every response probability within 1e-6 of 1/K): it learned nothing from the
+        learner's data (such fits are not converged, and :attr:`FitResult.notes` names them).
     """
 
     model: Model
@@ -64,6 +68,7 @@ class ModelFit:
     optimizer_converged: np.ndarray
     at_bound: list[list[str]]
     start_nll: np.ndarray
+    at_chance: np.ndarray
     seconds: float = 0.0
     evaluations: int = 0
     info: dict = field(default_factory=dict)
@@ -136,7 +141,8 @@ class FitResult:
         The fitting settings (starts, seed, candidates, refinement, ...).
     notes
         Warnings about the fit, one line each (e.g. participants with too few trials for a
-        model's parameters); :meth:`to_string` ends with them.
+        model's parameters, or whose fit of a learning model predicts chance on every trial);
+        :meth:`to_string` ends with them.
     """
 
     fits: list[ModelFit]
