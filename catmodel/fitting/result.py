@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from catmodel.models.base import Model
+from catmodel.models.base import Model, Param
 from catmodel.models.params import ParameterSet
 
 
@@ -31,7 +31,10 @@ class ModelFit:
     scale
         (P, F) best free parameters in scale coordinates (log10 for log-scaled).
     se
-        (P, F) standard errors in scale coordinates; NaN where the Hessian is not positive
+        (P, F) standard errors in scale coordinates (log10 for log-scaled parameters, logit
+        for logit-scaled ones; in fits.csv ``se_log10_<p>``, ``se_logit_<p>``, ``se_<p>``,
+        see :func:`se_column`). NaN for a parameter at a bound of the box (``at_bound``),
+        and NaN for all where the Hessian of the parameters off the bounds is not positive
         definite (``se_ok`` False).
     nll, n_trials
         Best negative log-likelihood and number of trials with a response.
@@ -97,8 +100,9 @@ class ModelFit:
         for name in self.pset.names:
             frame[name] = self.values[name]
         free = self.pset.free_names
-        for name in self.pset.names:
-            frame[f"se_{name}"] = self.se[:, free.index(name)] if name in free else np.nan
+        for p in self.pset.params:
+            column = se_column(p)
+            frame[column] = self.se[:, free.index(p.name)] if p.name in free else np.nan
         frame["nll"] = self.nll
         frame["aic"] = self.aic
         frame["bic"] = self.bic
@@ -110,6 +114,11 @@ class ModelFit:
         # standard errors need a positive definite Hessian; where it is not, they are NaN
         frame["hessian_pd"] = self.se_ok
         return frame
+
+    def parameter_columns(self, name: str) -> list[str]:
+        """The columns of :meth:`to_frame` that belong to parameter ``name``, in order: its
+        value and its standard error."""
+        return [name, se_column(self.pset[name])]
 
     def starts_frame(self) -> pd.DataFrame:
         """Long table of the NLL reached from every start that was refined."""
@@ -166,12 +175,9 @@ class FitResult:
         frame = pd.concat(frames, ignore_index=True, sort=False)
         lead = ["participant", "model"] + (["condition"] if "condition" in frame else [])
         stats = ["nll", "aic", "bic", "n_params", "n_trials", "converged", "at_bound", "hessian_pd"]
-        params = [c for c in frame.columns if c not in lead + stats and not c.startswith("se_")]
-        ses = [c for c in frame.columns if c.startswith("se_")]
-        ordered = []
-        for p in params:
-            ordered += [p, f"se_{p}"] if f"se_{p}" in ses else [p]
-        return frame[lead + ordered + stats]
+        # each parameter followed by its uncertainty, parameters in the order models declare
+        ordered = [c for f in self.fits for name in f.pset.names for c in f.parameter_columns(name)]
+        return frame[lead + list(dict.fromkeys(ordered)) + stats]
 
     def starts_frame(self) -> pd.DataFrame:
         return pd.concat([f.starts_frame() for f in self.fits], ignore_index=True)
@@ -298,6 +304,17 @@ def _model_table(table: pd.DataFrame) -> str:
     ]
     header = ["model", "k", "n", "sum NLL", "sum AIC", "sum BIC", "converged", "unknown"]
     return text_table(header, rows, left=1)
+
+
+#: the prefix of a standard error's column in fits.csv, by the scale of its parameter: the
+#: standard error is on the scale the parameter is searched on, and the name says which
+SE_PREFIX = {"log": "se_log10_", "logit": "se_logit_", "linear": "se_"}
+
+
+def se_column(param: Param) -> str:
+    """The fits.csv column of a parameter's standard error: ``se_log10_<p>`` for a log-scaled
+    parameter, ``se_logit_<p>`` for a logit-scaled one, ``se_<p>`` for a linear one."""
+    return SE_PREFIX[param.scale] + param.name
 
 
 def convergence_shares(converged) -> tuple[float, float]:
