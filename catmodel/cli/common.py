@@ -150,11 +150,14 @@ def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGro
 
 
 def check_search_options(args: argparse.Namespace) -> None:
-    """Search options that are wrong whatever the data (``--starts`` below 1): raised before
-    anything is simulated, loaded or written."""
-    from catmodel.fitting.fit import check_starts
+    """Search options that are wrong whatever the data (``--starts`` below 1, an unknown
+    ``--ci`` or a level outside (0, 1)): raised before anything is simulated, loaded or
+    written."""
+    from catmodel.fitting.fit import check_intervals, check_starts
 
     check_starts(args.starts)
+    if hasattr(args, "ci"):
+        check_intervals(args.ci, args.ci_level)
 
 
 def add_fit_options(parser: argparse.ArgumentParser) -> None:
@@ -179,6 +182,24 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME",
         help="fit a parameter that is fixed by default, e.g. --free lapse",
+    )
+    g.add_argument(
+        "--ci",
+        default="wald",
+        metavar="{wald,profile,none}",
+        help="confidence intervals of the free parameters, written to fits.csv as ci_low_<p> "
+        "and ci_high_<p> (natural scale): wald (default; estimate ± z standard errors on the "
+        "scale the parameter is searched on, at no extra cost), profile (profile likelihood: "
+        "where the NLL minimised over the other parameters rises chi2_1(level)/2 above its "
+        "minimum; a side that reaches the box edge ends there and is named in ci_at_edge; "
+        "costs refits) or none. A parameter at a bound of its box gets no interval and no "
+        "standard error",
+    )
+    g.add_argument(
+        "--ci-level",
+        type=float,
+        default=0.95,
+        help="confidence level of the intervals (default 0.95)",
     )
     g.add_argument(
         "--refine",

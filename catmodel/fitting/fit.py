@@ -11,8 +11,10 @@ For each model:
    ``refine="gradient"``, by Adam with gradients through the whole learning trajectory);
 3. **report** — the best start per participant, the NLL from every start, convergence (the
    optimiser met its tolerance from the best start and another start reached the same NLL
-   within 0.1; unknown with one start), parameters at a bound and standard errors from a
-   finite-difference Hessian in scale coordinates.
+   within 0.1; unknown with one start; not converged where a learning model predicts chance
+   on every trial), parameters at a bound, standard errors from a finite-difference Hessian
+   in scale coordinates (none at a bound) and confidence intervals (Wald by default, profile
+   likelihood on request; :mod:`catmodel.fitting.intervals`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 
 from catmodel.errors import SettingsError
 from catmodel.fitting.hessian import finite_difference_hessian, standard_errors, stencil_size
+from catmodel.fitting.intervals import METHODS, Intervals, profile_intervals, wald_intervals
 from catmodel.fitting.likelihood import Objective, chance_predictions
 from catmodel.fitting.neldermead import batched_nelder_mead
 from catmodel.fitting.progress import (
@@ -84,6 +87,8 @@ def fit(
     refine_options: Mapping[str, object] | None = None,
     standardize: bool = True,
     progress: bool = False,
+    ci: str | None = "wald",
+    ci_level: float = 0.95,
 ) -> FitResult:
     """Fit one or several models to every learner by maximum likelihood.
 
@@ -121,8 +126,18 @@ def fit(
         Standardise features over the data set (when ``data`` is a table).
     progress
         Show a progress bar (it appears only on runs longer than a couple of seconds).
+    ci
+        Confidence intervals of the free parameters (:mod:`catmodel.fitting.intervals`):
+        ``"wald"`` (default; estimate ± z standard errors on the scale the parameter is
+        searched on, from the Hessian the standard errors come from, at no extra cost),
+        ``"profile"`` (profile likelihood: where the NLL minimised over the other parameters
+        rises chi2_1(level)/2 above its minimum; costs a batched refit per bisection step)
+        or ``None``/``"none"``. A parameter at a bound of the box gets none (NaN).
+    ci_level
+        Confidence level of the intervals, between 0 and 1.
     """
     check_starts(starts)
+    ci = check_intervals(ci, ci_level)
     batch = (
         data
         if hasattr(data, "n_trials") and hasattr(data, "x")
@@ -133,7 +148,9 @@ def fit(
     psets = [_parameter_set(model, batch, fix, bounds, free) for model in model_list]
     bar = None
     if progress:
-        bar = _progress(batch, model_list, psets, starts, candidates, refine, refine_options)
+        bar = _progress(
+            batch, model_list, psets, starts, candidates, refine, refine_options, ci == "profile"
+        )
     fits = [
         fit_model(
             model,
@@ -144,6 +161,8 @@ def fit(
             seed=seed,
             refine=refine,
             refine_options=refine_options,
+            ci=ci,
+            ci_level=ci_level,
             report=bar.reporter(i) if bar is not None else None,
         )
         for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
@@ -160,12 +179,26 @@ def fit(
             "seed": seed,
             "refine": refine,
             "standardize": standardize,
+            "ci": ci or "none",
+            "ci_level": ci_level if ci else None,
         },
         notes=[
             *few_trials_warnings(batch, model_list, psets),
             *(note for f in fits if (note := chance_warning(f)) is not None),
         ],
     )
+
+
+def check_intervals(ci: str | None, level: float) -> str | None:
+    """The interval method (None for none), or :class:`SettingsError` for an unknown method
+    or a level outside (0, 1)."""
+    if ci is None or ci == "none":
+        return None
+    if ci not in METHODS:
+        raise SettingsError(f"unknown interval method {ci!r} (--ci: wald, profile or none)")
+    if not 0.0 < level < 1.0:
+        raise SettingsError(f"the confidence level (--ci-level) must lie in (0, 1), not {level}")
+    return ci
 
 
 def check_starts(starts) -> None:
@@ -252,12 +285,15 @@ def fit_model(
     seed: int = 0,
     refine: str = "nelder-mead",
     refine_options: Mapping[str, object] | None = None,
+    ci: str | None = "wald",
+    ci_level: float = 0.95,
     report: Report | None = None,
 ) -> ModelFit:
     """Fit one model to every learner of ``batch`` (see :func:`fit`).
 
     Three phases, each a function of its own: :func:`search_starts`, :func:`refine_starts`
-    (then :func:`best_of_starts`) and :func:`standard_errors_at`. ``report(stage,
+    (then :func:`best_of_starts`) and :func:`standard_errors_at` (then :func:`intervals_at`
+    with the interval method ``ci`` at level ``ci_level``). ``report(stage,
     evaluations)`` hears the evaluations done so far in each stage (see
     :mod:`catmodel.fitting.progress`).
     """
@@ -275,7 +311,9 @@ def fit_model(
     converged = best.converged.copy()
     converged[at_chance] = False  # a flat likelihood is not a converged fit
     at_bound = [pset.at_bound(s) for s in best.scale]
-    se, se_ok = standard_errors_at(objective, best.scale, bound_mask(pset, at_bound), report)
+    bounded = bound_mask(pset, at_bound)
+    se, se_ok = standard_errors_at(objective, best.scale, bounded, report)
+    intervals = intervals_at(objective, best, se, bounded, ci, ci_level, report)
     return ModelFit(
         model=model,
         pset=pset,
@@ -292,6 +330,9 @@ def fit_model(
         at_bound=at_bound,
         start_nll=best.start_nll,
         at_chance=at_chance,
+        intervals=intervals,
+        ci_method=ci,
+        ci_level=ci_level if ci else None,
         seconds=time.perf_counter() - t0,
         evaluations=objective.n_evaluations,
         info={
@@ -547,6 +588,52 @@ def standard_errors_at(
     return standard_errors(h, None if at_bound is None else ~at_bound)
 
 
+def intervals_at(
+    objective: Objective,
+    best: BestFits,
+    se: np.ndarray,
+    at_bound: np.ndarray,
+    method: str | None,
+    level: float,
+    report: Report = ignore_report,
+) -> Intervals | None:
+    """Phase 3c, report: confidence intervals (scale coordinates) at the best fits.
+
+    Wald intervals come from the standard errors; profile intervals
+    (:func:`~catmodel.fitting.intervals.profile_intervals`) minimise the NLL over the other
+    parameters of every participant x parameter x side in one batched Nelder-Mead per step,
+    starting their search a Wald half-width from the estimate. Parameters at a bound
+    (``at_bound``) get none. ``report`` hears the profile's evaluations (stage
+    ``"intervals"``).
+    """
+    if method is None:
+        return None
+    wald = wald_intervals(best.scale, se, level)
+    if method == "wald":
+        return wald
+    lo, hi = objective.pset.scale_bounds()
+    evaluations = 0
+
+    def nll_at(rows: np.ndarray, points: np.ndarray) -> np.ndarray:
+        nonlocal evaluations
+        out = objective.nll_at(rows, points)
+        evaluations += len(rows)
+        report("intervals", evaluations)
+        return out
+
+    return profile_intervals(
+        nll_at,
+        np.arange(len(best.scale)),
+        best.scale,
+        best.nll,
+        lo,
+        hi,
+        first_step=wald.high - best.scale,
+        level=level,
+        skip=at_bound,
+    )
+
+
 def _refine_nelder_mead(objective: Objective, rows, start_scale, report: Report, options):
     pset = objective.pset
     search_pos = [objective.free_names.index(n) for n in objective.search_names]
@@ -617,6 +704,7 @@ def _progress(
     candidates: int | None,
     refine: str,
     refine_options: Mapping[str, object] | None,
+    profile: bool = False,
 ) -> FitProgress:
     """A progress bar over every model's work, each model's evaluations weighted by their
     measured cost (on an objective of its own, so that the fit's evaluation count is
@@ -636,6 +724,7 @@ def _progress(
                 cost=measure_cost(objective),
                 refine=refine,
                 refine_options=refine_options,
+                profile=profile,
             )
         )
     return FitProgress(plans)

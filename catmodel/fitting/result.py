@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from catmodel.fitting.intervals import Intervals
 from catmodel.models.base import Model, Param
 from catmodel.models.params import ParameterSet
 
@@ -51,6 +52,13 @@ class ModelFit:
     start_nll
         (P, S) NLL reached from every start (NaN after the last start of a learner that had
         fewer separated starts than the others).
+    intervals
+        Confidence intervals of the free parameters in scale coordinates
+        (:class:`~catmodel.fitting.intervals.Intervals`), or None; NaN for a parameter at a
+        bound. In fits.csv ``ci_low_<p>`` and ``ci_high_<p>`` on the natural scale.
+    ci_method, ci_level
+        How the intervals were computed (``"wald"`` or ``"profile"``; None without intervals)
+        and their confidence level.
     at_chance
         (P,) a learning model whose predictions at the best fit are chance on every trial
         (every response probability within 1e-6 of 1/K): it learned nothing from the
@@ -72,6 +80,9 @@ class ModelFit:
     at_bound: list[list[str]]
     start_nll: np.ndarray
     at_chance: np.ndarray
+    intervals: Intervals | None = None
+    ci_method: str | None = None
+    ci_level: float | None = None
     seconds: float = 0.0
     evaluations: int = 0
     info: dict = field(default_factory=dict)
@@ -113,12 +124,48 @@ class ModelFit:
         frame["at_bound"] = [";".join(b) for b in self.at_bound]
         # standard errors need a positive definite Hessian; where it is not, they are NaN
         frame["hessian_pd"] = self.se_ok
+        if self.intervals is not None:
+            for p in self.pset.params:
+                low, high = self._natural_interval(p)
+                frame[f"ci_low_{p.name}"], frame[f"ci_high_{p.name}"] = low, high
+            if self.ci_method == "profile":
+                frame["ci_at_edge"] = self._interval_edges()
         return frame
+
+    def _natural_interval(self, param: Param) -> tuple[np.ndarray, np.ndarray]:
+        """A parameter's interval ends on the natural scale (NaN for a fixed parameter)."""
+        free = self.pset.free_names
+        if param.name not in free or self.intervals is None:
+            nan = np.full(len(self.participants), np.nan)
+            return nan, nan.copy()
+        i = free.index(param.name)
+        low = param.from_scale(self.intervals.low[:, i])
+        return np.asarray(low, dtype=float), np.asarray(param.from_scale(self.intervals.high[:, i]))
+
+    def _interval_edges(self) -> list[str]:
+        """Per learner, the interval ends that stopped at an edge of the box, as
+        ``name:low;name:high`` (the profile stayed below its threshold up to the edge)."""
+        n, names = len(self.participants), self.pset.free_names
+        if self.intervals is None:
+            return [""] * n
+        sides = (("low", self.intervals.low_at_edge), ("high", self.intervals.high_at_edge))
+        return [
+            ";".join(
+                f"{name}:{side}"
+                for j, name in enumerate(names)
+                for side, flags in sides
+                if flags[i, j]
+            )
+            for i in range(n)
+        ]
 
     def parameter_columns(self, name: str) -> list[str]:
         """The columns of :meth:`to_frame` that belong to parameter ``name``, in order: its
-        value and its standard error."""
-        return [name, se_column(self.pset[name])]
+        value, its standard error and, with intervals, their ends."""
+        columns = [name, se_column(self.pset[name])]
+        if self.intervals is not None:
+            columns += [f"ci_low_{name}", f"ci_high_{name}"]
+        return columns
 
     def starts_frame(self) -> pd.DataFrame:
         """Long table of the NLL reached from every start that was refined."""
@@ -175,6 +222,7 @@ class FitResult:
         frame = pd.concat(frames, ignore_index=True, sort=False)
         lead = ["participant", "model"] + (["condition"] if "condition" in frame else [])
         stats = ["nll", "aic", "bic", "n_params", "n_trials", "converged", "at_bound", "hessian_pd"]
+        stats += ["ci_at_edge"] if "ci_at_edge" in frame else []
         # each parameter followed by its uncertainty, parameters in the order models declare
         ordered = [c for f in self.fits for name in f.pset.names for c in f.parameter_columns(name)]
         return frame[lead + list(dict.fromkeys(ordered)) + stats]

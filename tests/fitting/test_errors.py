@@ -24,7 +24,8 @@ def test_standard_error_columns_say_their_scale():
 
 
 def test_fits_table_has_one_scale_named_column_per_parameter(small_batch):
-    frame = fit(small_batch, ["prototype", "guessing"], starts=2, candidates=16).to_frame()
+    result = fit(small_batch, ["prototype", "guessing"], starts=2, candidates=16, ci=None)
+    frame = result.to_frame()
     assert frame.columns[2:10].tolist() == [
         "attention_1",
         "se_attention_1",
