@@ -313,7 +313,7 @@ def fit_model(
     at_bound = [pset.at_bound(s) for s in best.scale]
     bounded = bound_mask(pset, at_bound)
     se, se_ok = standard_errors_at(objective, best.scale, bounded, report)
-    intervals = intervals_at(objective, best, se, bounded, ci, ci_level, report)
+    intervals = intervals_at(objective, best.scale, best.nll, se, bounded, ci, ci_level, report)
     return ModelFit(
         model=model,
         pset=pset,
@@ -590,14 +590,16 @@ def standard_errors_at(
 
 def intervals_at(
     objective: Objective,
-    best: BestFits,
+    best_scale: np.ndarray,
+    best_nll: np.ndarray,
     se: np.ndarray,
     at_bound: np.ndarray,
     method: str | None,
     level: float,
     report: Report = ignore_report,
 ) -> Intervals | None:
-    """Phase 3c, report: confidence intervals (scale coordinates) at the best fits.
+    """Phase 3c, report: confidence intervals (scale coordinates) at the best fits
+    (``best_scale`` (P, F), ``best_nll`` (P,), standard errors ``se`` (P, F)).
 
     Wald intervals come from the standard errors; profile intervals
     (:func:`~catmodel.fitting.intervals.profile_intervals`) minimise the NLL over the other
@@ -608,7 +610,7 @@ def intervals_at(
     """
     if method is None:
         return None
-    wald = wald_intervals(best.scale, se, level)
+    wald = wald_intervals(best_scale, se, level)
     if method == "wald":
         return wald
     lo, hi = objective.pset.scale_bounds()
@@ -623,12 +625,12 @@ def intervals_at(
 
     return profile_intervals(
         nll_at,
-        np.arange(len(best.scale)),
-        best.scale,
-        best.nll,
+        np.arange(len(best_scale)),
+        best_scale,
+        best_nll,
         lo,
         hi,
-        first_step=wald.high - best.scale,
+        first_step=wald.high - best_scale,
         level=level,
         skip=at_bound,
     )
