@@ -2,8 +2,10 @@
 
 A fit folder holds
 
-* ``fits.csv`` — one row per participant x model: parameters, standard errors (scale
-  coordinates), NLL, AIC, BIC, number of parameters and of trials, convergence (empty where it
+* ``fits.csv`` — one row per participant x model: parameters, standard errors on the scale each
+  parameter is searched on (``se_log10_<p>``, ``se_logit_<p>``, ``se_<p>``), confidence
+  intervals on the natural scale (``ci_low_<p>``, ``ci_high_<p>``; ``ci_at_edge`` for profile
+  intervals), NLL, AIC, BIC, number of parameters and of trials, convergence (empty where it
   is unknown), parameters at a bound, and the condition when the data have one;
 * ``starts.csv`` — the NLL reached from every start;
 * ``trials.csv.gz`` — the normalised trial table that was fitted, with each trial's predicted
