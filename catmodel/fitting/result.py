@@ -50,8 +50,10 @@ class ModelFit:
     at_bound
         Names of free parameters at an edge of the box, per learner.
     start_nll
-        (P, S) NLL reached from every start (NaN after the last start of a learner that had
-        fewer separated starts than the others).
+        (P, S) NLL reached from every start. The starts are search candidates in separated
+        regions of the box: chosen greedily in order of NLL, each differs from the starts
+        chosen before it by at least a quarter of the box width in some searched coordinate;
+        NaN after the last start of a learner that had fewer such candidates than S.
     intervals
         Confidence intervals of the free parameters in scale coordinates
         (:class:`~catmodel.fitting.intervals.Intervals`), or None; NaN for a parameter at a
