@@ -21,6 +21,7 @@ import numpy as np
 
 from catmodel.compare.recovery import recovery_tables, simulate_participants
 from catmodel.fitting.fit import fit
+from catmodel.fitting.result import convergence_shares
 from catmodel.models.gaussian import Gaussian
 
 
@@ -38,7 +39,7 @@ def run(refine: str, batch, true, model) -> dict:
         "seconds": round(seconds, 1),
         "share_within_1": round(float(summary["share_within_1"].iloc[0]), 3),
         "mean_nll": round(float(np.mean(f.nll)), 2),
-        "converged": round(float(np.mean(f.converged)), 3),
+        "converged": round(convergence_shares(f.converged)[0], 3),
         "parameters": params,
     }
 

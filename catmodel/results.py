@@ -2,9 +2,11 @@
 
 A fit folder holds
 
-* ``fits.csv`` — one row per participant x model: parameters, standard errors (scale
-  coordinates), NLL, AIC, BIC, number of parameters and of trials, convergence, parameters at a
-  bound, and the condition when the data have one;
+* ``fits.csv`` — one row per participant x model: parameters, standard errors on the scale each
+  parameter is searched on (``se_log10_<p>``, ``se_logit_<p>``, ``se_<p>``), confidence
+  intervals on the natural scale (``ci_low_<p>``, ``ci_high_<p>``; ``ci_at_edge`` for profile
+  intervals), NLL, AIC, BIC, number of parameters and of trials, convergence (empty where it
+  is unknown), parameters at a bound, and the condition when the data have one;
 * ``starts.csv`` — the NLL reached from every start;
 * ``trials.csv.gz`` — the normalised trial table that was fitted, with each trial's predicted
   probability of every response under each model's best fit (``p_<model>_<label>``);
@@ -38,7 +40,7 @@ import torch
 from catmodel.atomic import atomic_open, write_csv
 from catmodel.data.batch import Standardization
 from catmodel.errors import CatmodelError
-from catmodel.fitting.result import FitResult, ModelFit
+from catmodel.fitting.result import FitResult, ModelFit, as_nullable_boolean
 from catmodel.models.params import ParameterSet
 from catmodel.simulate.curves import probability_column
 
@@ -439,6 +441,9 @@ def read_fit_folder(path: str | Path) -> FitFolder:
     if not (p / FITS).exists():
         raise CatmodelError(f"{p}: not a fit results folder (no {FITS})")
     fits = pd.read_csv(p / FITS, dtype={"participant": str})
+    if "converged" in fits:
+        # empty cells are fits whose convergence is unknown (one start): keep them missing
+        fits["converged"] = as_nullable_boolean(fits["converged"])
     starts = pd.read_csv(p / STARTS, dtype={"participant": str}) if (p / STARTS).exists() else None
     trials = (
         pd.read_csv(p / TRIALS, dtype={"participant": str, "learner": str})

@@ -10,6 +10,7 @@ from catmodel.cli.common import (
     add_fit_options,
     build_models,
     check_out_folder,
+    check_search_options,
     clean_stale_outputs,
     outputs_before_run,
     parse_bounds,
@@ -26,7 +27,8 @@ def add_parser(sub) -> None:
         help="fit models to every participant by maximum likelihood",
         description="Fit each model to each participant's trial-by-trial responses: a "
         "batched quasi-random search over the parameter box, then local refinement of the "
-        "best starts. Writes fits.csv, starts.csv, trials.csv.gz (with each model's "
+        "best starts (in separated regions of the box), then standard errors and confidence "
+        "intervals (--ci). Writes fits.csv, starts.csv, trials.csv.gz (with each model's "
         "predicted response probabilities) and run.json into --out. Into an existing "
         "results folder: the files that earlier catmodel runs recorded in its run.json and "
         "that this fit does not rewrite (comparison tables, figures of the old fits) are "
@@ -61,6 +63,7 @@ def run(args: argparse.Namespace) -> None:
 
     # everything that can be checked without the data, before the data are loaded
     check_out_folder(args.out)
+    check_search_options(args)
     fix, bounds = parse_fix(args.fix), parse_bounds(args.bounds)
     set_threads(args.jobs)
     models = build_models(args.models, parse_settings(args.settings))
@@ -85,6 +88,8 @@ def run(args: argparse.Namespace) -> None:
         free=args.free,
         refine=args.refine,
         progress=True,
+        ci=args.ci,
+        ci_level=args.ci_level,
     )
     seconds = time.perf_counter() - t0
     out = write_fit_folder(

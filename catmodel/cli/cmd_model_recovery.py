@@ -10,6 +10,7 @@ from catmodel.cli.common import (
     add_search_options,
     build_models,
     check_out_folder,
+    check_search_options,
     clean_stale_outputs,
     outputs_before_run,
     parse_design_options,
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> None:
     from catmodel.models.registry import default_models
 
     check_out_folder(args.out)
+    check_search_options(args)
     set_threads(args.jobs)
     names = args.models if args.models is not None else ",".join(default_models())
     models = build_models(names, parse_settings(args.settings))

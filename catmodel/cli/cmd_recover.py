@@ -10,6 +10,7 @@ from catmodel.cli.common import (
     add_search_options,
     build_models,
     check_out_folder,
+    check_search_options,
     clean_stale_outputs,
     outputs_before_run,
     parse_design_options,
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> None:
     from catmodel.figures import save_parameter_recovery
 
     check_out_folder(args.out)
+    check_search_options(args)
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
     design_options = parse_design_options(args.design_option)

@@ -114,7 +114,16 @@ def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGro
     """Options of every command that fits: starts, candidates, seed, settings, threads."""
     g = parser.add_argument_group("fitting")
     g.add_argument(
-        "--starts", type=int, default=5, help="local refinements per participant (default 5)"
+        "--starts",
+        type=int,
+        default=5,
+        help="local refinements per participant (default 5; at least 1), from search "
+        "candidates in separated regions of the box: in order of NLL, a candidate becomes a "
+        "start only if it differs from every start already chosen by at least a quarter of "
+        "the box width in some searched coordinate (fewer starts where fewer such candidates "
+        "exist). A fit has converged when the optimiser met its tolerance from the best start "
+        "and another start reached the same NLL within 0.1; with one start convergence is "
+        "unknown (empty in fits.csv)",
     )
     g.add_argument(
         "--candidates",
@@ -140,6 +149,17 @@ def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGro
     return g
 
 
+def check_search_options(args: argparse.Namespace) -> None:
+    """Search options that are wrong whatever the data (``--starts`` below 1, an unknown
+    ``--ci`` or a level outside (0, 1)): raised before anything is simulated, loaded or
+    written."""
+    from catmodel.fitting.fit import check_intervals, check_starts
+
+    check_starts(args.starts)
+    if hasattr(args, "ci"):
+        check_intervals(args.ci, args.ci_level)
+
+
 def add_fit_options(parser: argparse.ArgumentParser) -> None:
     """:func:`add_search_options` and the options only ``catmodel fit`` has: fixed and freed
     parameters, narrower boxes, the local optimiser."""
@@ -162,6 +182,24 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME",
         help="fit a parameter that is fixed by default, e.g. --free lapse",
+    )
+    g.add_argument(
+        "--ci",
+        default="wald",
+        metavar="{wald,profile,none}",
+        help="confidence intervals of the free parameters, written to fits.csv as ci_low_<p> "
+        "and ci_high_<p> (natural scale): wald (default; estimate ± z standard errors on the "
+        "scale the parameter is searched on, at no extra cost), profile (profile likelihood: "
+        "where the NLL minimised over the other parameters rises chi2_1(level)/2 above its "
+        "minimum; a side that reaches the box edge ends there and is named in ci_at_edge; "
+        "costs refits) or none. A parameter at a bound of its box gets no interval and no "
+        "standard error",
+    )
+    g.add_argument(
+        "--ci-level",
+        type=float,
+        default=0.95,
+        help="confidence level of the intervals (default 0.95)",
     )
     g.add_argument(
         "--refine",

@@ -4,12 +4,17 @@ For each model:
 
 1. **search** — the same scrambled Sobol candidates over the box (scale coordinates) are
    evaluated for every participant in batched rollouts (temperature profiled out);
-2. **refinement** — the ``starts`` best distinct candidates of each participant are refined
-   together by batched Nelder-Mead in unconstrained coordinates (or, with
+2. **refinement** — up to ``starts`` candidates of each participant in separated regions of
+   the box (:func:`~catmodel.fitting.search.separated_starts`: greedily in order of NLL, each
+   at least a quarter of the box width from the others in some searched coordinate) are
+   refined together by batched Nelder-Mead in unconstrained coordinates (or, with
    ``refine="gradient"``, by Adam with gradients through the whole learning trajectory);
 3. **report** — the best start per participant, the NLL from every start, convergence (the
-   optimiser met its tolerance and at least two starts agree within 0.1), parameters at a bound
-   and standard errors from a finite-difference Hessian in scale coordinates.
+   optimiser met its tolerance from the best start and another start reached the same NLL
+   within 0.1; unknown with one start; not converged where a learning model predicts chance
+   on every trial), parameters at a bound, standard errors from a finite-difference Hessian
+   in scale coordinates (none at a bound) and confidence intervals (Wald by default, profile
+   likelihood on request; :mod:`catmodel.fitting.intervals`).
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from catmodel.errors import SettingsError
 from catmodel.fitting.hessian import finite_difference_hessian, standard_errors, stencil_size
-from catmodel.fitting.likelihood import Objective
+from catmodel.fitting.intervals import METHODS, Intervals, profile_intervals, wald_intervals
+from catmodel.fitting.likelihood import Objective, chance_predictions
 from catmodel.fitting.neldermead import batched_nelder_mead
 from catmodel.fitting.progress import (
     FitProgress,
@@ -33,24 +40,32 @@ from catmodel.fitting.progress import (
 )
 from catmodel.fitting.result import FitResult, ModelFit
 from catmodel.fitting.search import (
-    best_distinct,
+    START_SEPARATION,
     learners_per_call,
+    separated_starts,
     sobol_candidates,
     sobol_size,
 )
-from catmodel.models.base import Model
+from catmodel.models.base import LEARNING, Model
 from catmodel.models.params import ParameterSet
 from catmodel.models.registry import build_models
 
 #: two starts "agree" when their NLLs differ by less than this
 AGREEMENT = 0.1
-#: finite-difference step for the Hessian, as a share of each box width (scale coordinates).
-#: Momentum and large learning rates make the likelihood rough on small scales (the learner's
-#: trajectory is sensitive to its rates), so a step of 1% measures the curvature of the basin
-#: rather than of its ripples; at 0.1% Hessians of simulated fits were often indefinite.
-HESSIAN_STEP = 1e-2
+#: finite-difference step for the Hessian, as a share of each box width (scale coordinates),
+#: chosen for smooth likelihoods: small enough that the quadratic term dominates (a step of 1%
+#: changed standard errors by a median 0.4-0.9% and up to 42% against 0.1%), large enough that
+#: rounding does not (NLLs are exact to about 1e-12; the second difference's error is then
+#: about 1e-6 of a typical curvature). Halving it changed the standard errors of prototype
+#: and exemplar fits (30 simulated participants of the ii design, 300 trials) by a median
+#: 0.007% and at most 1.6% (tests/fitting/test_errors.py). A likelihood that is rough on
+#: small scales (the original Gaussian learner's at high rates) needs a larger step.
+HESSIAN_STEP = 1e-3
 #: fewer trials with a response than this per free parameter, and a fit is hardly identified
 TRIALS_PER_PARAMETER = 10
+#: a learner whose every predicted response probability lies within this of 1/K predicts
+#: chance: it learned nothing, so its likelihood is flat in its learning parameters
+CHANCE_TOLERANCE = 1e-6
 
 
 def default_candidates(n_search: int) -> int:
@@ -72,6 +87,8 @@ def fit(
     refine_options: Mapping[str, object] | None = None,
     standardize: bool = True,
     progress: bool = False,
+    ci: str | None = "wald",
+    ci_level: float = 0.95,
 ) -> FitResult:
     """Fit one or several models to every learner by maximum likelihood.
 
@@ -82,7 +99,15 @@ def fit(
     models
         Model names, instances, or a comma-separated string of names.
     starts
-        Local refinements per participant (from the best distinct search candidates).
+        Local refinements per participant, at least 1. The starts are search candidates in
+        separated regions of the box: taken greedily in order of NLL, a candidate becomes a
+        start only if it differs from every start already chosen by at least a quarter of the
+        box width in at least one searched coordinate (max-norm in unit-box coordinates
+        :data:`~catmodel.fitting.search.START_SEPARATION`). Where fewer separated candidates
+        exist, as many as there are are refined (the fit's ``info`` says for how many
+        participants). A fit is ``converged`` when the optimiser met its tolerance from the
+        best start and at least one *other* start reached the best NLL within
+        :data:`AGREEMENT`; with a single start convergence is unknown (``pd.NA``).
     candidates
         Quasi-random search candidates per participant (default: grows with the number of
         searched parameters, see :func:`default_candidates`).
@@ -101,7 +126,18 @@ def fit(
         Standardise features over the data set (when ``data`` is a table).
     progress
         Show a progress bar (it appears only on runs longer than a couple of seconds).
+    ci
+        Confidence intervals of the free parameters (:mod:`catmodel.fitting.intervals`):
+        ``"wald"`` (default; estimate ± z standard errors on the scale the parameter is
+        searched on, from the Hessian the standard errors come from, at no extra cost),
+        ``"profile"`` (profile likelihood: where the NLL minimised over the other parameters
+        rises chi2_1(level)/2 above its minimum; costs a batched refit per bisection step)
+        or ``None``/``"none"``. A parameter at a bound of the box gets none (NaN).
+    ci_level
+        Confidence level of the intervals, between 0 and 1.
     """
+    check_starts(starts)
+    ci = check_intervals(ci, ci_level)
     batch = (
         data
         if hasattr(data, "n_trials") and hasattr(data, "x")
@@ -112,7 +148,9 @@ def fit(
     psets = [_parameter_set(model, batch, fix, bounds, free) for model in model_list]
     bar = None
     if progress:
-        bar = _progress(batch, model_list, psets, starts, candidates, refine, refine_options)
+        bar = _progress(
+            batch, model_list, psets, starts, candidates, refine, refine_options, ci == "profile"
+        )
     fits = [
         fit_model(
             model,
@@ -123,6 +161,8 @@ def fit(
             seed=seed,
             refine=refine,
             refine_options=refine_options,
+            ci=ci,
+            ci_level=ci_level,
             report=bar.reporter(i) if bar is not None else None,
         )
         for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
@@ -134,13 +174,39 @@ def fit(
         standardization=batch.standardization,
         settings={
             "starts": starts,
+            "start_separation": START_SEPARATION,
             "candidates": candidates,
             "seed": seed,
             "refine": refine,
             "standardize": standardize,
+            "ci": ci or "none",
+            "ci_level": ci_level if ci else None,
         },
-        notes=few_trials_warnings(batch, model_list, psets),
+        notes=[
+            *few_trials_warnings(batch, model_list, psets),
+            *(note for f in fits if (note := chance_warning(f)) is not None),
+        ],
     )
+
+
+def check_intervals(ci: str | None, level: float) -> str | None:
+    """The interval method (None for none), or :class:`SettingsError` for an unknown method
+    or a level outside (0, 1)."""
+    if ci is None or ci == "none":
+        return None
+    if ci not in METHODS:
+        raise SettingsError(f"unknown interval method {ci!r} (--ci: wald, profile or none)")
+    if not 0.0 < level < 1.0:
+        raise SettingsError(f"the confidence level (--ci-level) must lie in (0, 1), not {level}")
+    return ci
+
+
+def check_starts(starts) -> None:
+    """Raise :class:`SettingsError` unless ``starts`` is a whole number of at least 1."""
+    if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
+        raise SettingsError(
+            f"starts (--starts) must be a whole number of at least 1, not {starts!r}"
+        )
 
 
 def few_trials_warnings(batch, models: Sequence[Model], psets: Sequence[ParameterSet]) -> list[str]:
@@ -185,6 +251,30 @@ def too_few_trials(
     )
 
 
+def chance_warning(fit: ModelFit, shown: int = 5) -> str | None:
+    """A warning naming the participants whose fit of a learning model predicts chance on
+    every trial (:attr:`ModelFit.at_chance`), or None when there are none.
+
+    Parameters
+    ----------
+    fit
+        One model's fits.
+    shown
+        Participants named at most (the rest are counted).
+    """
+    who = [p for p, flat in zip(fit.participants, fit.at_chance, strict=True) if flat]
+    if not who:
+        return None
+    named = ", ".join(who[:shown]) + (f" and {len(who) - shown} more" if len(who) > shown else "")
+    noun = "participant" if len(who) == 1 else "participants"
+    return (
+        f"warning: {fit.name} predicts chance on every trial (every response probability "
+        f"within {CHANCE_TOLERANCE:g} of 1/K) at the best fit of {noun} {named}: it learned "
+        "nothing from their data, its likelihood is flat there, and these fits are reported "
+        "as not converged"
+    )
+
+
 def fit_model(
     model: Model,
     batch,
@@ -195,12 +285,15 @@ def fit_model(
     seed: int = 0,
     refine: str = "nelder-mead",
     refine_options: Mapping[str, object] | None = None,
+    ci: str | None = "wald",
+    ci_level: float = 0.95,
     report: Report | None = None,
 ) -> ModelFit:
     """Fit one model to every learner of ``batch`` (see :func:`fit`).
 
     Three phases, each a function of its own: :func:`search_starts`, :func:`refine_starts`
-    (then :func:`best_of_starts`) and :func:`standard_errors_at`. ``report(stage,
+    (then :func:`best_of_starts`) and :func:`standard_errors_at` (then :func:`intervals_at`
+    with the interval method ``ci`` at level ``ci_level``). ``report(stage,
     evaluations)`` hears the evaluations done so far in each stage (see
     :mod:`catmodel.fitting.progress`).
     """
@@ -213,8 +306,14 @@ def fit_model(
     final_full, final_nll, opt_conv = refine_starts(
         objective, found, refine, refine_options, report
     )
-    best = best_of_starts(final_full, final_nll, opt_conv, found.n_starts)
-    se, se_ok = standard_errors_at(objective, best.scale, report)
+    best = best_of_starts(final_full, final_nll, opt_conv, found.counts)
+    at_chance = learned_nothing(objective, best.scale)
+    converged = best.converged.copy()
+    converged[at_chance] = False  # a flat likelihood is not a converged fit
+    at_bound = [pset.at_bound(s) for s in best.scale]
+    bounded = bound_mask(pset, at_bound)
+    se, se_ok = standard_errors_at(objective, best.scale, bounded, report)
+    intervals = intervals_at(objective, best.scale, best.nll, se, bounded, ci, ci_level, report)
     return ModelFit(
         model=model,
         pset=pset,
@@ -226,38 +325,72 @@ def fit_model(
         se_ok=se_ok,
         nll=best.nll,
         n_trials=(batch.response >= 0).sum(1).cpu().numpy(),
-        converged=best.converged,
+        converged=converged,
         optimizer_converged=best.optimizer_converged,
-        at_bound=[pset.at_bound(s) for s in best.scale],
+        at_bound=at_bound,
         start_nll=best.start_nll,
+        at_chance=at_chance,
+        intervals=intervals,
+        ci_method=ci,
+        ci_level=ci_level if ci else None,
         seconds=time.perf_counter() - t0,
         evaluations=objective.n_evaluations,
         info={
             "candidates": found.n_candidates,
             "starts": found.n_starts,
+            **starts_info(found),
             "refine": refine,
             "profiled_temperature": objective.profile,
         },
     )
 
 
+def starts_info(found: SearchStarts) -> dict:
+    """What the fit's ``info`` records about the starts: their separation and, where the
+    search found fewer separated candidates than starts asked for, how many participants
+    that concerns and the fewest starts any participant had."""
+    short = found.counts < found.n_starts
+    info: dict = {"start_separation": START_SEPARATION}
+    if short.any():
+        info["participants_with_fewer_starts"] = int(short.sum())
+        info["fewest_starts"] = int(found.counts.min())
+    return info
+
+
+def learned_nothing(objective: Objective, best_scale: np.ndarray) -> np.ndarray:
+    """(P,) whether a learning model's predictions at each learner's best fit are chance on
+    every trial (within :data:`CHANCE_TOLERANCE` of 1/K).
+
+    Only models whose role is learning are judged: a response-only model (the guessing
+    model) predicts fixed probabilities by design, and unbiased guessing is chance.
+    """
+    n_p = len(best_scale)
+    if objective.model.role != LEARNING:
+        return np.zeros(n_p, dtype=bool)
+    return chance_predictions(objective, np.arange(n_p), best_scale, CHANCE_TOLERANCE)
+
+
 @dataclass
 class SearchStarts:
-    """Where local refinement starts: the best distinct search candidates of every learner.
+    """Where local refinement starts: search candidates in separated regions of the box.
 
     Attributes
     ----------
     rows
-        (P * S,) batch row of every start, learner by learner.
+        Batch row of every start, learner by learner (each learner's starts best first).
     scale
-        (P * S, F) free parameters of every start in scale coordinates (profiled temperature
-        filled in).
+        Free parameters of every start in scale coordinates, one row per start (profiled
+        temperature filled in).
+    counts
+        (P,) starts of every learner: at most ``n_starts``, fewer where the search found
+        fewer separated candidates.
     n_candidates, n_starts
-        Candidates evaluated per learner, and starts kept per learner (S).
+        Candidates evaluated per learner, and starts asked for per learner.
     """
 
     rows: np.ndarray
     scale: np.ndarray
+    counts: np.ndarray
     n_candidates: int
     n_starts: int
 
@@ -272,7 +405,8 @@ def search_starts(
     objective
         The NLL of the model on the batch.
     starts
-        Starts to keep per learner (at most the number of candidates).
+        Starts to keep per learner (at most the number of candidates), chosen by
+        :func:`~catmodel.fitting.search.separated_starts`.
     candidates
         Candidates per learner (None: :func:`default_candidates`).
     seed
@@ -280,16 +414,17 @@ def search_starts(
     report
         Hears the evaluations done so far (stage ``"search"``).
     """
-    n_p = objective.batch.n_learners
     lo, hi = objective.search_bounds()
     cand = sobol_candidates(candidate_count(objective, candidates), lo, hi, seed)
     search_nll, search_full = _evaluate_candidates(objective, cand, report)
     n_starts = max(1, min(starts, len(cand)))
-    best = best_distinct(search_nll, n_starts)
-    start_full = np.take_along_axis(search_full, best[:, :, None], axis=1)  # (P, S, F)
+    picks = separated_starts(search_nll, (cand - lo) / (hi - lo), n_starts)
+    chosen = picks >= 0  # each row's starts come first, so counts index them
+    rows = np.nonzero(chosen)[0]
     return SearchStarts(
-        rows=np.repeat(np.arange(n_p), n_starts),
-        scale=start_full.reshape(n_p * n_starts, -1),
+        rows=rows,
+        scale=search_full[rows, picks[chosen]],
+        counts=chosen.sum(axis=1),
         n_candidates=len(cand),
         n_starts=n_starts,
     )
@@ -366,59 +501,139 @@ class BestFits:
     nll
         (P,) their NLL.
     converged
-        The optimiser converged from the best start and at least two starts agree (within
-        :data:`AGREEMENT`) on the best NLL (one start suffices when only one was run).
+        (P,) nullable boolean: the optimiser converged from the best start and at least one
+        *other* start reached the best NLL within :data:`AGREEMENT`; ``pd.NA`` (unknown) for
+        a learner with a single start.
     optimizer_converged
         The optimiser converged from the best start.
     start_nll
-        (P, S) NLL reached from every start.
+        (P, S) NLL reached from every start; NaN after the last start of a learner with
+        fewer starts than the others.
     """
 
     scale: np.ndarray
     nll: np.ndarray
-    converged: np.ndarray
+    converged: pd.api.extensions.ExtensionArray
     optimizer_converged: np.ndarray
     start_nll: np.ndarray
 
 
 def best_of_starts(
-    final_full: np.ndarray, final_nll: np.ndarray, opt_conv: np.ndarray, n_starts: int
+    final_full: np.ndarray, final_nll: np.ndarray, opt_conv: np.ndarray, counts: np.ndarray
 ) -> BestFits:
-    """Phase 3a, report: each learner's best start and whether its starts agree."""
-    final_nll = final_nll.reshape(-1, n_starts)
-    final_full = final_full.reshape(len(final_nll), n_starts, -1)
-    opt_conv = opt_conv.reshape(-1, n_starts)
-    rows = np.arange(len(final_nll))
-    pick = np.argmin(final_nll, axis=1)
-    best_nll = final_nll[rows, pick]
-    agree = (np.abs(final_nll - best_nll[:, None]) < AGREEMENT).sum(axis=1) >= min(2, n_starts)
+    """Phase 3a, report: each learner's best start and whether another start agrees.
+
+    Parameters
+    ----------
+    final_full, final_nll, opt_conv
+        Refined parameters (N, F), NLL (N,) and optimiser convergence (N,) of every start,
+        learner by learner.
+    counts
+        (P,) starts of every learner (summing to N).
+    """
+    n_p, width = len(counts), int(max(counts.max(initial=1), 1))
+    rows = np.repeat(np.arange(n_p), counts)
+    slot = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    nll = np.full((n_p, width), np.nan)
+    nll[rows, slot] = final_nll
+    full = np.full((n_p, width, final_full.shape[-1]), np.nan)
+    full[rows, slot] = final_full
+    conv = np.zeros((n_p, width), dtype=bool)
+    conv[rows, slot] = opt_conv
+    learners = np.arange(n_p)
+    pick = np.argmin(np.where(np.isnan(nll), np.inf, nll), axis=1)
+    best_nll = nll[learners, pick]
+    agree = np.abs(nll - best_nll[:, None]) < AGREEMENT  # NaN (no start) never agrees
+    agree[learners, pick] = False  # the best start agreeing with itself proves nothing
+    converged = pd.array(conv[learners, pick] & agree.any(axis=1), dtype="boolean")
+    converged[counts < 2] = pd.NA
     return BestFits(
-        scale=final_full[rows, pick],
+        scale=full[learners, pick],
         nll=best_nll,
-        converged=opt_conv[rows, pick] & agree,
-        optimizer_converged=opt_conv[rows, pick],
-        start_nll=final_nll,
+        converged=converged,
+        optimizer_converged=conv[learners, pick],
+        start_nll=nll,
     )
 
 
+def bound_mask(pset: ParameterSet, at_bound: Sequence[Sequence[str]]) -> np.ndarray:
+    """(P, F) whether each free parameter of each learner is at a bound (from the names in
+    ``at_bound``, one list per learner)."""
+    names = pset.free_names
+    flags = [[n in names_at for n in names] for names_at in at_bound]
+    return np.array(flags, dtype=bool).reshape(len(at_bound), len(names))
+
+
 def standard_errors_at(
-    objective: Objective, best_scale: np.ndarray, report: Report = ignore_report
+    objective: Objective,
+    best_scale: np.ndarray,
+    at_bound: np.ndarray | None = None,
+    report: Report = ignore_report,
+    step: float = HESSIAN_STEP,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase 3b, report: standard errors (P, F) in scale coordinates at the best fits.
 
-    From a finite-difference Hessian (step :data:`HESSIAN_STEP` of each box width); NaN, with
-    the flag (P,) False, where the Hessian is not positive definite. ``report`` hears the
-    evaluations (stage ``"errors"``).
+    From a finite-difference Hessian (step ``step`` of each box width). A parameter at a bound
+    (``at_bound``, (P, F)) gets NaN, and the others' standard errors come from the Hessian of
+    the parameters off the bounds (the one at the bound held there); NaN, with the flag (P,)
+    False, where that Hessian is not positive definite. ``report`` hears the evaluations
+    (stage ``"errors"``).
     """
     n_p = len(best_scale)
     if not objective.free_names:
         return np.zeros((n_p, 0)), np.ones(n_p, dtype=bool)
     lo, hi = objective.pset.scale_bounds()
-    h = finite_difference_hessian(
-        objective.nll_at, np.arange(n_p), best_scale, HESSIAN_STEP * (hi - lo)
-    )
+    h = finite_difference_hessian(objective.nll_at, np.arange(n_p), best_scale, step * (hi - lo))
     report("errors", n_p * stencil_size(len(objective.free_names)))
-    return standard_errors(h)
+    return standard_errors(h, None if at_bound is None else ~at_bound)
+
+
+def intervals_at(
+    objective: Objective,
+    best_scale: np.ndarray,
+    best_nll: np.ndarray,
+    se: np.ndarray,
+    at_bound: np.ndarray,
+    method: str | None,
+    level: float,
+    report: Report = ignore_report,
+) -> Intervals | None:
+    """Phase 3c, report: confidence intervals (scale coordinates) at the best fits
+    (``best_scale`` (P, F), ``best_nll`` (P,), standard errors ``se`` (P, F)).
+
+    Wald intervals come from the standard errors; profile intervals
+    (:func:`~catmodel.fitting.intervals.profile_intervals`) minimise the NLL over the other
+    parameters of every participant x parameter x side in one batched Nelder-Mead per step,
+    starting their search a Wald half-width from the estimate. Parameters at a bound
+    (``at_bound``) get none. ``report`` hears the profile's evaluations (stage
+    ``"intervals"``).
+    """
+    if method is None:
+        return None
+    wald = wald_intervals(best_scale, se, level)
+    if method == "wald":
+        return wald
+    lo, hi = objective.pset.scale_bounds()
+    evaluations = 0
+
+    def nll_at(rows: np.ndarray, points: np.ndarray) -> np.ndarray:
+        nonlocal evaluations
+        out = objective.nll_at(rows, points)
+        evaluations += len(rows)
+        report("intervals", evaluations)
+        return out
+
+    return profile_intervals(
+        nll_at,
+        np.arange(len(best_scale)),
+        best_scale,
+        best_nll,
+        lo,
+        hi,
+        first_step=wald.high - best_scale,
+        level=level,
+        skip=at_bound,
+    )
 
 
 def _refine_nelder_mead(objective: Objective, rows, start_scale, report: Report, options):
@@ -491,6 +706,7 @@ def _progress(
     candidates: int | None,
     refine: str,
     refine_options: Mapping[str, object] | None,
+    profile: bool = False,
 ) -> FitProgress:
     """A progress bar over every model's work, each model's evaluations weighted by their
     measured cost (on an objective of its own, so that the fit's evaluation count is
@@ -510,6 +726,7 @@ def _progress(
                 cost=measure_cost(objective),
                 refine=refine,
                 refine_options=refine_options,
+                profile=profile,
             )
         )
     return FitProgress(plans)

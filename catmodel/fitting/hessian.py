@@ -56,20 +56,35 @@ def finite_difference_hessian(
     return h
 
 
-def standard_errors(hessian: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def standard_errors(
+    hessian: np.ndarray, keep: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Square roots of the diagonal of the inverse Hessian, where it is positive definite.
+
+    Parameters
+    ----------
+    hessian
+        (P, F, F) Hessians of the NLL.
+    keep
+        (P, F) which parameters get a standard error (default all). The others — parameters
+        whose estimate lies at a bound of the box — are held where they are: the standard
+        errors of the kept ones come from the Hessian's block of kept parameters alone, and
+        theirs are NaN (at a bound the curvature says nothing about the uncertainty).
 
     Returns
     -------
     se, ok
-        (P, F) standard errors (NaN where the Hessian is not positive definite or not finite)
-        and (P,) flags.
+        (P, F) standard errors (NaN where not kept, or where the kept block is not positive
+        definite or not finite) and (P,) whether the kept block is positive definite (True
+        when nothing is kept: no Hessian failed).
     """
     p, f = hessian.shape[0], hessian.shape[-1]
+    keep = np.ones((p, f), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     se = np.full((p, f), np.nan)
     ok = np.zeros(p, dtype=bool)
     for i in range(p):
-        h = hessian[i]
+        idx = np.flatnonzero(keep[i])
+        h = hessian[i][np.ix_(idx, idx)]
         if not np.all(np.isfinite(h)):
             continue
         try:
@@ -77,6 +92,6 @@ def standard_errors(hessian: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         except np.linalg.LinAlgError:
             continue
         inv_chol = np.linalg.inv(chol)
-        se[i] = np.sqrt(np.sum(inv_chol**2, axis=0))
+        se[i, idx] = np.sqrt(np.sum(inv_chol**2, axis=0))
         ok[i] = True
     return se, ok

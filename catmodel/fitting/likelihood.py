@@ -17,6 +17,7 @@ import torch
 from catmodel.kernels.choice import choice_nll, profile_temperature
 from catmodel.kernels.common import response_array
 from catmodel.models.base import Model
+from catmodel.models.choice import choice_log_probs
 from catmodel.models.params import ParameterSet
 from catmodel.models.rollout import rollout_logits
 
@@ -150,6 +151,49 @@ class Objective:
             out[sl] = choice_nll(logits, self._responses, rows[sl], beta, lapse)
         self.n_evaluations += n
         return np.where(np.isfinite(out), out, np.inf)
+
+
+def chance_predictions(
+    objective: Objective, rows: np.ndarray, free_scale: np.ndarray, tolerance: float
+) -> np.ndarray:
+    """Whether each learner's predictions are chance on every one of its trials.
+
+    Parameters
+    ----------
+    objective
+        The model and trials.
+    rows, free_scale
+        (L,) batch rows and (L, F) free parameters in scale coordinates.
+    tolerance
+        Largest distance of a predicted response probability from 1/K that still counts as
+        chance.
+
+    Returns
+    -------
+    numpy.ndarray
+        (L,) True where every predicted probability of every (real) trial of the learner lies
+        within ``tolerance`` of 1/K; False for a learner whose rollout failed.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    values = objective.pset.scale_to_natural(np.atleast_2d(free_scale))
+    batch, model = objective.batch, objective.model
+    k = batch.n_categories
+    out = np.zeros(len(rows), dtype=bool)
+    chunk = max(1, _MAX_ELEMENTS // max(1, batch.max_trials * k))
+    for start in range(0, len(rows), chunk):
+        sl = slice(start, min(len(rows), start + chunk))
+        vals = {name: v[sl] for name, v in values.items()}
+        logits = rollout_logits(model, batch, rows[sl], vals)
+        temperature = vals["temperature"] if model.has_temperature else np.ones(len(logits))
+        lapse = vals.get("lapse", np.zeros(len(logits)))
+        logp = choice_log_probs(
+            logits, torch.as_tensor(temperature)[:, None], torch.as_tensor(lapse)[:, None]
+        ).numpy()
+        n_real = batch.n_trials[rows[sl]].cpu().numpy()
+        real = np.arange(batch.max_trials)[None, :] < n_real[:, None]  # padding is no trial
+        off = np.abs(np.exp(logp) - 1.0 / k).max(axis=-1)  # (L, T); NaN where a rollout failed
+        out[sl] = np.where(real, off <= tolerance, True).all(axis=1)
+    return out
 
 
 def torch_nll(model: Model, batch, rows: torch.Tensor, values: dict) -> torch.Tensor:

@@ -6,7 +6,9 @@ The work of a fit is known before it starts. For each model:
   rollouts, exact);
 * **refinement** runs an estimated number of calls and evaluations (:func:`nelder_mead_work`,
   or steps x starts for the gradient refinement);
-* **standard errors** evaluate a finite-difference stencil at every learner's best fit (exact).
+* **standard errors** evaluate a finite-difference stencil at every learner's best fit (exact);
+* **profile intervals** (only when asked for) run an estimated :data:`PROFILE_STEPS` batched
+  Nelder-Mead minimisations over every learner x free parameter x side.
 
 A *work unit* is a second of estimated work: learner-evaluations and batched calls weighted by
 what they cost, measured for each model on a few rollouts before the fit starts
@@ -52,9 +54,18 @@ GRADIENT_STEP_COST = 50.0
 #: from this share of a stage's estimated units on, a stage that runs longer than estimated
 #: approaches its end ever more slowly instead of stopping the bar
 SOFT_CAP = 0.8
+#: profile-likelihood intervals: minimisations per interval end (measured 3.4 and 3.5 for the
+#: prototype and exemplar models on data/example.csv.gz: one or two steps to bracket the
+#: threshold from a Wald half-width, one or two to narrow the bracket)
+PROFILE_STEPS = 4
 #: the stages of one model's fit, in order, and how the bar names them
-STAGES = ("search", "refine", "errors")
-STAGE_NAMES = {"search": "search", "refine": "refinement", "errors": "standard errors"}
+STAGES = ("search", "refine", "errors", "intervals")
+STAGE_NAMES = {
+    "search": "search",
+    "refine": "refinement",
+    "errors": "standard errors",
+    "intervals": "profile intervals",
+}
 
 #: ``report(stage, evaluations)``, called after every batched call of the objective:
 #: evaluations done so far in one of :data:`STAGES`
@@ -171,6 +182,7 @@ def plan_model(
     cost: Cost,
     refine: str = "nelder-mead",
     refine_options: Mapping[str, object] | None = None,
+    profile: bool = False,
 ) -> ModelPlan:
     """The stages of one model's fit, with their calls, evaluations and cost.
 
@@ -186,6 +198,8 @@ def plan_model(
         What a call and an evaluation cost (:func:`measure_cost`).
     refine, refine_options
         The refinement and its options (as given to :func:`~catmodel.fitting.fit.fit`).
+    profile
+        Whether profile-likelihood intervals follow the standard errors (a fourth stage).
     """
     options = dict(refine_options or {})
     problems = n_learners * n_starts
@@ -199,14 +213,16 @@ def plan_model(
         max_iter = int(options.get("max_iter", MAX_ITER))
         refinement = Stage("refine", *nelder_mead_work(n_search, problems, max_iter), cost)
     search_calls = math.ceil(n_learners / learners_per_call(n_candidates))
-    return ModelPlan(
-        model,
-        (
-            Stage("search", search_calls, n_candidates * n_learners, cost),
-            refinement,
-            Stage("errors", 1, n_learners * stencil_size(n_free) if n_free else 0, cost),
-        ),
-    )
+    stages = [
+        Stage("search", search_calls, n_candidates * n_learners, cost),
+        refinement,
+        Stage("errors", 1, n_learners * stencil_size(n_free) if n_free else 0, cost),
+    ]
+    if profile and n_free:
+        # every step minimises over the other parameters of learners x parameters x sides
+        calls, evaluations = nelder_mead_work(n_free - 1, 2 * n_learners * n_free)
+        stages.append(Stage("intervals", PROFILE_STEPS * calls, PROFILE_STEPS * evaluations, cost))
+    return ModelPlan(model, tuple(stages))
 
 
 def stage_progress(done: float, estimate: float) -> float:

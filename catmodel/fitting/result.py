@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from catmodel.models.base import Model
+from catmodel.fitting.intervals import Intervals
+from catmodel.models.base import Model, Param
 from catmodel.models.params import ParameterSet
 
 
@@ -31,17 +32,39 @@ class ModelFit:
     scale
         (P, F) best free parameters in scale coordinates (log10 for log-scaled).
     se
-        (P, F) standard errors in scale coordinates; NaN where the Hessian is not positive
+        (P, F) standard errors in scale coordinates (log10 for log-scaled parameters, logit
+        for logit-scaled ones; in fits.csv ``se_log10_<p>``, ``se_logit_<p>``, ``se_<p>``,
+        see :func:`se_column`). NaN for a parameter at a bound of the box (``at_bound``),
+        and NaN for all where the Hessian of the parameters off the bounds is not positive
         definite (``se_ok`` False).
     nll, n_trials
         Best negative log-likelihood and number of trials with a response.
     converged
-        The local optimiser met its tolerance from the best start and at least two starts
-        reached the best NLL within 0.1.
+        (P,) nullable boolean (``pd.array(..., dtype="boolean")``): the local optimiser met
+        its tolerance from the best start and at least one *other* start reached the best
+        NLL within 0.1. Unknown (``pd.NA``) where only one start was refined (``starts=1``,
+        or the search found no second candidate a quarter of the box away from the best);
+        False for a learning model whose predictions stay at chance (a flat likelihood).
+    optimizer_converged
+        (P,) the local optimiser met its tolerance from the best start.
     at_bound
         Names of free parameters at an edge of the box, per learner.
     start_nll
-        (P, S) NLL reached from every start.
+        (P, S) NLL reached from every start. The starts are search candidates in separated
+        regions of the box: chosen greedily in order of NLL, each differs from the starts
+        chosen before it by at least a quarter of the box width in some searched coordinate;
+        NaN after the last start of a learner that had fewer such candidates than S.
+    intervals
+        Confidence intervals of the free parameters in scale coordinates
+        (:class:`~catmodel.fitting.intervals.Intervals`), or None; NaN for a parameter at a
+        bound. In fits.csv ``ci_low_<p>`` and ``ci_high_<p>`` on the natural scale.
+    ci_method, ci_level
+        How the intervals were computed (``"wald"`` or ``"profile"``; None without intervals)
+        and their confidence level.
+    at_chance
+        (P,) a learning model whose predictions at the best fit are chance on every trial
+        (every response probability within 1e-6 of 1/K): it learned nothing from the
+        learner's data (such fits are not converged, and :attr:`FitResult.notes` names them).
     """
 
     model: Model
@@ -54,10 +77,14 @@ class ModelFit:
     se_ok: np.ndarray
     nll: np.ndarray
     n_trials: np.ndarray
-    converged: np.ndarray
+    converged: pd.api.extensions.ExtensionArray
     optimizer_converged: np.ndarray
     at_bound: list[list[str]]
     start_nll: np.ndarray
+    at_chance: np.ndarray
+    intervals: Intervals | None = None
+    ci_method: str | None = None
+    ci_level: float | None = None
     seconds: float = 0.0
     evaluations: int = 0
     info: dict = field(default_factory=dict)
@@ -86,23 +113,66 @@ class ModelFit:
         for name in self.pset.names:
             frame[name] = self.values[name]
         free = self.pset.free_names
-        for name in self.pset.names:
-            frame[f"se_{name}"] = self.se[:, free.index(name)] if name in free else np.nan
+        for p in self.pset.params:
+            column = se_column(p)
+            frame[column] = self.se[:, free.index(p.name)] if p.name in free else np.nan
         frame["nll"] = self.nll
         frame["aic"] = self.aic
         frame["bic"] = self.bic
         frame["n_params"] = self.n_params
         frame["n_trials"] = self.n_trials
-        frame["converged"] = self.converged
+        # nullable: empty in fits.csv where convergence is unknown (a single start)
+        frame["converged"] = pd.array(self.converged, dtype="boolean")
         frame["at_bound"] = [";".join(b) for b in self.at_bound]
         # standard errors need a positive definite Hessian; where it is not, they are NaN
         frame["hessian_pd"] = self.se_ok
+        if self.intervals is not None:
+            for p in self.pset.params:
+                low, high = self._natural_interval(p)
+                frame[f"ci_low_{p.name}"], frame[f"ci_high_{p.name}"] = low, high
+            if self.ci_method == "profile":
+                frame["ci_at_edge"] = self._interval_edges()
         return frame
 
+    def _natural_interval(self, param: Param) -> tuple[np.ndarray, np.ndarray]:
+        """A parameter's interval ends on the natural scale (NaN for a fixed parameter)."""
+        free = self.pset.free_names
+        if param.name not in free or self.intervals is None:
+            nan = np.full(len(self.participants), np.nan)
+            return nan, nan.copy()
+        i = free.index(param.name)
+        low = param.from_scale(self.intervals.low[:, i])
+        return np.asarray(low, dtype=float), np.asarray(param.from_scale(self.intervals.high[:, i]))
+
+    def _interval_edges(self) -> list[str]:
+        """Per learner, the interval ends that stopped at an edge of the box, as
+        ``name:low;name:high`` (the profile stayed below its threshold up to the edge)."""
+        n, names = len(self.participants), self.pset.free_names
+        if self.intervals is None:
+            return [""] * n
+        sides = (("low", self.intervals.low_at_edge), ("high", self.intervals.high_at_edge))
+        return [
+            ";".join(
+                f"{name}:{side}"
+                for j, name in enumerate(names)
+                for side, flags in sides
+                if flags[i, j]
+            )
+            for i in range(n)
+        ]
+
+    def parameter_columns(self, name: str) -> list[str]:
+        """The columns of :meth:`to_frame` that belong to parameter ``name``, in order: its
+        value, its standard error and, with intervals, their ends."""
+        columns = [name, se_column(self.pset[name])]
+        if self.intervals is not None:
+            columns += [f"ci_low_{name}", f"ci_high_{name}"]
+        return columns
+
     def starts_frame(self) -> pd.DataFrame:
-        """Long table of the NLL reached from every start."""
+        """Long table of the NLL reached from every start that was refined."""
         p, s = self.start_nll.shape
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "participant": np.repeat(self.participants, s),
                 "model": self.name,
@@ -111,6 +181,8 @@ class ModelFit:
                 "best_nll": np.repeat(self.nll, s),
             }
         )
+        # learners with fewer separated starts have NaN in the slots they did not use
+        return frame[~np.isnan(self.start_nll.reshape(-1))].reset_index(drop=True)
 
 
 @dataclass
@@ -127,7 +199,8 @@ class FitResult:
         The fitting settings (starts, seed, candidates, refinement, ...).
     notes
         Warnings about the fit, one line each (e.g. participants with too few trials for a
-        model's parameters); :meth:`to_string` ends with them.
+        model's parameters, or whose fit of a learning model predicts chance on every trial);
+        :meth:`to_string` ends with them.
     """
 
     fits: list[ModelFit]
@@ -151,12 +224,10 @@ class FitResult:
         frame = pd.concat(frames, ignore_index=True, sort=False)
         lead = ["participant", "model"] + (["condition"] if "condition" in frame else [])
         stats = ["nll", "aic", "bic", "n_params", "n_trials", "converged", "at_bound", "hessian_pd"]
-        params = [c for c in frame.columns if c not in lead + stats and not c.startswith("se_")]
-        ses = [c for c in frame.columns if c.startswith("se_")]
-        ordered = []
-        for p in params:
-            ordered += [p, f"se_{p}"] if f"se_{p}" in ses else [p]
-        return frame[lead + ordered + stats]
+        stats += ["ci_at_edge"] if "ci_at_edge" in frame else []
+        # each parameter followed by its uncertainty, parameters in the order models declare
+        ordered = [c for f in self.fits for name in f.pset.names for c in f.parameter_columns(name)]
+        return frame[lead + list(dict.fromkeys(ordered)) + stats]
 
     def starts_frame(self) -> pd.DataFrame:
         return pd.concat([f.starts_frame() for f in self.fits], ignore_index=True)
@@ -197,8 +268,10 @@ class FitResult:
         -------
         pandas.DataFrame
             Indexed by ``model`` (in the order fitted), with ``k`` (free parameters), ``n``
-            (participants), ``sum_nll``, ``sum_aic``, ``sum_bic`` (summed over participants)
-            and ``converged`` (share of participants whose fit converged, 0 to 1). The spread
+            (participants), ``sum_nll``, ``sum_aic``, ``sum_bic`` (summed over participants),
+            ``converged`` (share of participants whose fit converged, 0 to 1) and
+            ``converged_unknown`` (share whose convergence is unknown: one start); the rest
+            did not converge. The spread
             of the parameters is :meth:`parameter_summary`; both, explained and readable at
             100 columns, are :meth:`to_string`.
         """
@@ -210,7 +283,8 @@ class FitResult:
                 "sum_nll": float(np.sum(f.nll)),
                 "sum_aic": float(np.sum(f.aic)),
                 "sum_bic": float(np.sum(f.bic)),
-                "converged": float(np.mean(f.converged)),
+                "converged": convergence_shares(f.converged)[0],
+                "converged_unknown": convergence_shares(f.converged)[1],
             }
             for f in self.fits
         ]
@@ -229,8 +303,9 @@ class FitResult:
             _parameter_table(parameters) if len(parameters) else "(no free parameters)",
             "",
             "Per model: k free parameters, n participants, NLL, AIC and BIC summed over",
-            "participants, and the share of fits that converged (the best start met the",
-            "optimiser's tolerance and a second start reached the same NLL within 0.1).",
+            "participants, and the shares of fits that converged (the best start met the",
+            "optimiser's tolerance and another start reached the same NLL within 0.1) and",
+            "whose convergence is unknown (a single start).",
             "",
             _model_table(self.summary()),
         ]
@@ -273,11 +348,54 @@ def _model_table(table: pd.DataFrame) -> str:
             f"{r.sum_aic:.1f}",
             f"{r.sum_bic:.1f}",
             _percent(r.converged),
+            _percent(r.converged_unknown),
         ]
         for r in table.itertuples()
     ]
-    header = ["model", "k", "n", "sum NLL", "sum AIC", "sum BIC", "converged"]
+    header = ["model", "k", "n", "sum NLL", "sum AIC", "sum BIC", "converged", "unknown"]
     return text_table(header, rows, left=1)
+
+
+#: the prefix of a standard error's column in fits.csv, by the scale of its parameter: the
+#: standard error is on the scale the parameter is searched on, and the name says which
+SE_PREFIX = {"log": "se_log10_", "logit": "se_logit_", "linear": "se_"}
+
+
+def se_column(param: Param) -> str:
+    """The fits.csv column of a parameter's standard error: ``se_log10_<p>`` for a log-scaled
+    parameter, ``se_logit_<p>`` for a logit-scaled one, ``se_<p>`` for a linear one."""
+    return SE_PREFIX[param.scale] + param.name
+
+
+def convergence_shares(converged) -> tuple[float, float]:
+    """Shares of fits that converged and whose convergence is unknown (0 to 1 each).
+
+    Parameters
+    ----------
+    converged
+        Per fit True, False or missing (``pd.NA``/NaN: unknown), e.g. :attr:`ModelFit.converged`
+        or the ``converged`` column of a fits.csv read back.
+    """
+    values = as_nullable_boolean(converged)
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    unknown = np.asarray(values.isna())
+    return float(np.mean(values.fillna(False))), float(np.mean(unknown))
+
+
+def as_nullable_boolean(values) -> pd.api.extensions.ExtensionArray:
+    """A nullable boolean array from booleans, 0/1, ``"True"``/``"False"`` (as a CSV file
+    read back may hold them) and missing values (None, NaN, ``pd.NA``: unknown)."""
+    words = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+
+    def one(value):
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return pd.NA
+        if isinstance(value, str):
+            return words.get(value.strip().lower(), pd.NA)
+        return bool(value)
+
+    return pd.array([one(v) for v in pd.Series(values, dtype="object")], dtype="boolean")
 
 
 def text_table(header: list[str], rows: list[list[str]], left: int = 1) -> str:

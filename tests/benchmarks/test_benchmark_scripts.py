@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from catmodel.fitting.intervals import Intervals
 from tests.conftest import REPO
 
 
@@ -37,3 +40,50 @@ def test_robustness_quick_has_no_failures_and_learns():
     cell = report["cells"][0]
     for key in ("mode", "rate", "momentum", "dtype", "generative", "accuracy"):
         assert key in cell
+
+
+def load_script(name: str):
+    """A benchmark script as a module (the folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        name.removesuffix(".py"), REPO / "benchmarks" / name
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_coverage_counts_empty_intervals_as_misses():
+    coverage = load_script("coverage.py")
+    nan = np.nan
+    found = Intervals(
+        low=np.array([[0.0, nan], [1.0, 0.0], [-1.0, 0.0], [2.0, nan]]),
+        high=np.array([[1.0, nan], [3.0, 2.0], [0.5, 4.0], [3.0, nan]]),
+        low_at_edge=np.zeros((4, 2), dtype=bool),
+        high_at_edge=np.zeros((4, 2), dtype=bool),
+    )
+    true = np.array([[0.5, 1.0], [0.5, 1.0], [0.0, 5.0], [2.5, 1.0]])
+    summary = coverage.interval_summary(found, true, ["a", "b"])
+    assert summary["a"] == {"coverage": 0.75, "empty": 0.0, "median_width": 1.25}
+    assert summary["b"] == {"coverage": 0.25, "empty": 0.5, "median_width": 3.0}
+
+
+def test_coverage_core_on_a_tiny_study():
+    coverage = load_script("coverage.py")
+    per_model = {"prototype": coverage.study("prototype", 6, 100, seed=1)}
+    report = coverage.report(per_model, coverage.METHODS)
+    assert set(report["coverage"]["prototype"]) == {"attention_1", "temperature"}
+    for method in ("wald", "profile"):
+        shares = report["coverage_by_method"][method]["prototype"].values()
+        # shares of six participants, rounded to three decimals
+        assert all(abs(6 * share - round(6 * share)) < 0.01 for share in shares)
+    assert report["coverage"] == report["coverage_by_method"]["wald"]
+    assert set(report["seconds"]["prototype"]) == {"fit", "profile"}
+
+
+def test_coverage_script_prints_its_json():
+    report = run_script(
+        "coverage.py", "--quick", "--participants", "5", "--trials", "80", "--models", "prototype"
+    )
+    assert report["methods"] == ["wald"] and report["participants"] == 5
+    assert set(report["coverage_by_method"]) == {"wald"}
+    assert 0.0 <= report["coverage"]["prototype"]["temperature"] <= 1.0

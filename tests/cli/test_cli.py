@@ -82,7 +82,7 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
     # counts are written as integers, not 4.0
     assert pd.api.types.is_integer_dtype(fits["n_params"])
     for column in (
-        "se_lr_mu",
+        "se_log10_lr_mu",
         "nll",
         "aic",
         "bic",

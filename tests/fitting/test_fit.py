@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from catmodel.compare.recovery import parameter_recovery, simulate_participants
-from catmodel.fitting.fit import fit, too_few_trials
+from catmodel.fitting.fit import bound_mask, fit, too_few_trials
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.result import FitResult
 from catmodel.models.gaussian import Gaussian
@@ -41,9 +41,9 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
     f = fitted.fits[0]
     frame = fitted.to_frame()
     assert list(frame.columns[:2]) == ["participant", "model"]
-    for name in ("lr_mu", "lr_cov", "lr_w", "temperature", "lapse"):
-        assert name in frame and f"se_{name}" in frame
-    assert frame["se_lapse"].isna().all()  # fixed parameters have no standard error
+    for name in ("lr_mu", "lr_cov", "lr_w", "temperature"):
+        assert name in frame and f"se_log10_{name}" in frame  # on the scale it is searched on
+    assert "lapse" in frame and frame["se_logit_lapse"].isna().all()  # fixed: no error
     assert list(frame.columns[-8:]) == [
         "nll",
         "aic",
@@ -59,13 +59,15 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
     assert np.allclose(frame["bic"], 2 * frame["nll"] + 4 * np.log(300))
     assert f.start_nll.shape == (8, 4)
     ok = f.se_ok
-    assert ok.mean() >= 0.5 and np.all(np.isfinite(f.se[ok])) and np.all(f.se[ok] > 0)
-    assert np.all(np.isnan(f.se[~ok]))
+    inside = ok[:, None] & ~bound_mask(f.pset, f.at_bound)  # at a bound: no standard error
+    assert ok.mean() >= 0.5 and np.all(np.isfinite(f.se[inside])) and np.all(f.se[inside] > 0)
+    assert np.all(np.isnan(f.se[~inside]))
     assert frame["hessian_pd"].tolist() == ok.tolist()
     summary = fitted.summary()
     assert summary.loc["gaussian", "n"] == 8 and summary.loc["gaussian", "k"] == 4
     assert summary.loc["gaussian", "sum_nll"] == pytest.approx(f.nll.sum())
     assert summary.loc["gaussian", "converged"] == pytest.approx(f.converged.mean())
+    assert summary.loc["gaussian", "converged_unknown"] == 0.0  # four starts each
 
 
 def test_parameter_summary_is_one_row_per_model_and_free_parameter(fitted):

@@ -15,6 +15,7 @@ from catmodel.fitting.hessian import stencil_size
 from catmodel.fitting.progress import (
     ETA_FROM_SHARE,
     GRADIENT_STEP_COST,
+    PROFILE_STEPS,
     Cost,
     FitProgress,
     ModelPlan,
@@ -28,6 +29,7 @@ from catmodel.fitting.progress import (
 )
 from catmodel.models.gaussian import Gaussian
 from catmodel.models.params import ParameterSet
+from catmodel.models.registry import get_model
 
 COST = Cost(per_call=0.01, per_evaluation=0.001)
 
@@ -81,6 +83,25 @@ def test_the_plan_counts_the_search_as_candidates_times_learners():
     # units are seconds of estimated work: calls and evaluations weighted by their cost
     assert search.units == pytest.approx(0.01 * 1 + 0.001 * 512 * 20)
     assert plan.units == pytest.approx(sum(s.units for s in plan.stages))
+
+
+def test_profile_intervals_are_a_fourth_stage_of_the_plan():
+    plan = plan_model(
+        "exemplar",
+        n_learners=20,
+        n_candidates=256,
+        n_starts=5,
+        n_search=2,
+        n_free=3,
+        cost=COST,
+        profile=True,
+    )
+    assert [s.name for s in plan.stages] == ["search", "refine", "errors", "intervals"]
+    calls, evaluations = nelder_mead_work(2, 2 * 20 * 3)  # the others of both ends of all
+    intervals = plan.stages[-1]
+    assert intervals.calls == PROFILE_STEPS * calls
+    assert intervals.evaluations == PROFILE_STEPS * evaluations
+    assert describe(None, "exemplar", "intervals") == "exemplar: profile intervals"
 
 
 def test_the_gradient_refinement_weighs_a_step_as_many_evaluations():
@@ -228,6 +249,24 @@ def test_every_stage_reports_the_evaluations_the_plan_expects(small_batch):
     assert sum(last.values()) == f.evaluations
     refine = [n for s, n in reports if s == "refine"]
     assert len(refine) > 10 and all(np.diff(refine) > 0)  # one report per batched call
+
+
+def test_profile_intervals_report_their_evaluations_last(small_batch):
+    model = get_model("prototype")
+    pset = ParameterSet.for_model(model, small_batch.n_features, small_batch.n_categories)
+    reports = []
+    f = fit_model(
+        model,
+        small_batch,
+        pset,
+        starts=2,
+        candidates=32,
+        ci="profile",
+        report=lambda stage, n: reports.append((stage, n)),
+    )
+    stages = list(dict.fromkeys(s for s, _ in reports))
+    assert stages == ["search", "refine", "errors", "intervals"]
+    assert sum({stage: n for stage, n in reports}.values()) == f.evaluations
 
 
 def test_a_progress_bar_changes_no_number(small_batch):
