@@ -101,7 +101,7 @@ def test_fit_the_shipped_example_writes_every_output(tmp_path, capsys):
     assert (trials[["p_gaussian_A", "p_gaussian_B"]].sum(axis=1) - 1).abs().max() < 1e-9
     run = json.loads((out / "run.json").read_text())
     assert run["kind"] == "fit" and len(run["data"]["sha256"]) == 64
-    assert run["models"]["gaussian"]["settings"]["sd_band"] == [0.01, 2.0]
+    assert run["models"]["gaussian"]["settings"]["sd_band"] == [0.1, 3.0]
     assert "torch" in run["versions"]
     # compare on the same folder
     assert main(["compare", str(out)]) == 0

@@ -14,7 +14,7 @@ from catmodel.compare.recovery import simulate_participants
 from catmodel.models.registry import get_model
 
 #: the fit's overrides that every refit must keep
-OVERRIDES = ["--fix", "lr_cov=0.01", "--bounds", "lr_w=0.1:5", "--set", "momentum=0.2"]
+OVERRIDES = ["--fix", "lr_cov=0.01", "--bounds", "lr_w=0.1:0.8", "--set", "units_per_category=2"]
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +70,15 @@ def assert_refitted_like_the_fit(refits, folds):
     for model, pset, options, result in refits:
         assert pset.fixed["lr_cov"] == 0.01 and "lr_cov" not in pset.free_names
         assert (result.values["lr_cov"] == 0.01).all()
-        assert (pset["lr_w"].lower, pset["lr_w"].upper) == (0.1, 5.0)
-        assert model.settings["momentum"] == 0.2
+        assert (pset["lr_w"].lower, pset["lr_w"].upper) == (0.1, 0.8)
+        assert model.settings["units_per_category"] == 2
         assert options["starts"] == 1 and options["candidates"] == 16
 
 
 def test_the_fit_records_its_overrides_as_given(fit_with_blocks):
     fitting = json.loads((fit_with_blocks / "run.json").read_text())["fitting"]
     assert fitting["fix"] == {"lr_cov": 0.01}
-    assert fitting["bounds"] == {"lr_w": [0.1, 5.0]}
+    assert fitting["bounds"] == {"lr_w": [0.1, 0.8]}
     assert fitting["free"] == [] and fitting["standardize"] is True
 
 

@@ -125,17 +125,22 @@ def test_batched_nelder_mead_matches_scipy_on_rosenbrock_and_quadratics():
     assert np.allclose(res.aux[:, 0], res.x[:, 0])
 
 
-def test_trajectory_gradients_match_finite_differences(small_batch):
+SGD_RATES = {"lr_mu": [0.02, 0.05, 0.01], "lr_cov": [0.1, 0.3, 0.05], "lr_w": [1.0, 2.0, 0.5]}
+NATURAL_RATES = {"lr_mu": [0.05, 0.3, 0.01], "lr_cov": [0.1, 0.2, 0.03], "lr_w": [0.3, 0.6, 0.1]}
+
+
+@pytest.mark.parametrize(
+    "model, rates",
+    [
+        (Gaussian(update="sgd", momentum=0.3, units_per_category=2), SGD_RATES),
+        (Gaussian(units_per_category=2), NATURAL_RATES),
+    ],
+    ids=["sgd", "natural"],
+)
+def test_trajectory_gradients_match_finite_differences(small_batch, model, rates):
     """d NLL / d parameters through every learning step equals central differences."""
-    model = Gaussian(momentum=0.3, units_per_category=2)
     idx = torch.arange(3)
-    base = {
-        "lr_mu": [0.02, 0.05, 0.01],
-        "lr_cov": [0.1, 0.3, 0.05],
-        "lr_w": [1.0, 2.0, 0.5],
-        "temperature": [0.3, 0.2, 0.5],
-        "lapse": [0.01, 0.02, 0.05],
-    }
+    base = {**rates, "temperature": [0.3, 0.2, 0.5], "lapse": [0.01, 0.02, 0.05]}
     values = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in base.items()}
     nll = torch_nll(model, small_batch, idx, values)
     grads = torch.autograd.grad(nll.sum(), list(values.values()))

@@ -122,7 +122,7 @@ def test_huge_angle_steps_match_the_step_function(make_batch):
 
 def test_means_must_hold_whole_categories(make_batch):
     """The kernel takes M from the means' rows: rows that are not K M are an error."""
-    model = Gaussian(units_per_category=2)
+    model = Gaussian(update="sgd", units_per_category=2)
     batch = make_batch(n_features=2, n_categories=3)
     means, sd0 = model.start_means_and_sd(batch)
     low, high = model.mean_box(batch)
