@@ -107,8 +107,13 @@ def _rollout(
                 e = err[k]
                 for j in range(n_act):
                     back[j] += w[k, j] * e
+            # the delta rule's no-overshoot limit: the step never exceeds 1 / sum_j a_j^2
+            power = 0.0
+            for j in range(n_act):
+                power += a[j] * a[j]
+            rate = rate_w if rate_w * power <= 1.0 else 1.0 / power
             for k in range(n_cat):
-                step = rate_w * err[k]
+                step = rate * err[k]
                 for j in range(n_act):
                     v = w[k, j] + step * a[j]
                     w[k, j] = min(max(v, -weight_limit), weight_limit)

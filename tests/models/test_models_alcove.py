@@ -131,15 +131,28 @@ def test_trials_match_kruschkes_equations(batch_of, backend, metric, nodes):
 
 
 def test_humble_teacher_leaves_outputs_beyond_the_targets_alone(batch_of):
-    # one stimulus twice: after trial 1 the outputs are (+2, -2), beyond the targets (+1, -1)
-    frame, features = _frame([[0.0], [0.0], [0.0]], [0, 0, 0])
+    # two overlapping nodes (a = e^-1 between them): each capped step puts the trained
+    # stimulus's outputs exactly on the targets, and the neighbour's training then carries
+    # the first stimulus's outputs beyond them (+1.23, -1.23)
+    frame, features = _frame([[0.0], [1.0], [0.0], [0.0]], [0, 0, 0, 0])
     batch = batch_of(frame, features, [0, 1], standardize=False)
-    values = {"specificity": 1.0, "lr_w": 2.0, "lr_attn": 0.5, "temperature": 1.0, "lapse": 0.0}
-    logits, states = _run(Alcove(), batch, values, keep=[0, 1])
-    np.testing.assert_allclose(logits[1], [2.0, -2.0])
-    for a, b in zip(states[0][:2], states[1][:2], strict=True):
+    values = {"specificity": 1.0, "lr_w": 2.0, "lr_attn": 0.0, "temperature": 1.0, "lapse": 0.0}
+    logits, states = _run(Alcove(), batch, values, keep=[1, 2])
+    assert logits[2][0] > 1.2 and logits[2][1] < -1.2
+    for a, b in zip(states[1][:2], states[2][:2], strict=True):
         assert torch.equal(a, b)  # no error, no change (a strict teacher would pull back)
-    np.testing.assert_allclose(logits[2], [2.0, -2.0])
+    np.testing.assert_array_equal(logits[3], logits[2])
+
+
+def test_weight_steps_stop_at_the_no_overshoot_limit(batch_of):
+    # one node (a = 1): lr_w = 2 would overshoot to (+2, -2); the capped step lands on (+1, -1)
+    frame, features = _frame([[0.0], [0.0]], [0, 0])
+    batch = batch_of(frame, features, [0, 1], standardize=False)
+    for lr_w, expected in ((2.0, [1.0, -1.0]), (0.25, [0.25, -0.25])):
+        values = {"specificity": 1.0, "lr_w": lr_w, "lr_attn": 0.0, "temperature": 1.0}
+        for backend in ("kernel", "torch"):
+            logits = rollout_logits(Alcove(), batch, [0], {**values, "lapse": 0.0}, backend=backend)
+            np.testing.assert_allclose(logits.numpy()[0, 1], expected, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("backend", ["kernel", "torch"])
