@@ -29,6 +29,8 @@ BAND_SLACK = 1e-12
 #: the largest away step of a covariance (the fraction s < 1; binds only without the
 #: generative term, at learning rates near 1)
 MAX_AWAY = 0.99
+#: the uniform starting weights count as this many observations (the running average's prior)
+PRIOR_COUNT = 1.0
 
 
 @nb.njit(cache=True, inline="always")
@@ -132,7 +134,11 @@ def _error(r, rho, w, p, fb, j, generative):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, inline="always")
-def _step_weights(w, j, fb, rate, n_cat):  # pragma: no cover - compiled
+def _step_weights(w, counts, j, fb, q, lr_w, n_cat):  # pragma: no cover - compiled
+    """A forgetful running average: the count decays by lr_w q and gains q; the weights move
+    q / count of the way (so early steps do not depend on lr_w, and late ones tend to it)."""
+    counts[j] = (1.0 - lr_w * q) * counts[j] + q
+    rate = q / counts[j]
     for k in range(n_cat):
         target = 1.0 if k == fb else 0.0
         w[k, j] += rate * (target - w[k, j])
@@ -153,6 +159,7 @@ def _learner(x, feedback, n_t, out, rates, start, rule):  # pragma: no cover - c
         for d in range(d_feat):
             sigma[j, d, d] = var0
     w = np.full((n_cat, n_units), 1.0 / n_cat)
+    counts = np.full(n_units, PRIOR_COUNT)
     chol = np.zeros((n_units, d_feat, d_feat))
     z = np.empty((n_units, d_feat))
     log_a = np.empty(n_units)
@@ -185,7 +192,7 @@ def _learner(x, feedback, n_t, out, rates, start, rule):  # pragma: no cover - c
                 mu[j, d] = min(max(mu[j, d] - lr_mu * e * dvec[d], box[0, d]), box[1, d])
             _step_covariance(sigma[j], dvec, m, min(lr_cov * e, MAX_AWAY), d_feat)
             _project_band(sigma[j], lo, hi, scratch, values, vectors, d_feat)
-            _step_weights(w, j, fb, lr_w * q, n_cat)
+            _step_weights(w, counts, j, fb, q, lr_w, n_cat)
 
 
 @nb.njit(cache=True)
@@ -204,6 +211,7 @@ def _learner_2d(x, feedback, n_t, out, rates, start, rule):  # pragma: no cover 
         cov[j, 0] = var0
         cov[j, 2] = var0
     w = np.full((n_cat, n_units), 1.0 / n_cat)
+    counts = np.full(n_units, PRIOR_COUNT)
     log_a = np.empty(n_units)
     maha = np.empty(n_units)
     r = np.empty(n_units)
@@ -247,7 +255,7 @@ def _learner_2d(x, feedback, n_t, out, rates, start, rule):  # pragma: no cover 
                 s01 = (s01 - c * d0 * d1) * scale
                 s11 = (s11 - c * d1 * d1) * scale
             cov[j, 0], cov[j, 1], cov[j, 2] = _project_band_2d(s00, s01, s11, lo, hi)
-            _step_weights(w, j, fb, lr_w * q, n_cat)
+            _step_weights(w, counts, j, fb, q, lr_w, n_cat)
 
 
 @nb.njit(cache=True, inline="always")

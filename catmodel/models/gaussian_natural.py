@@ -31,12 +31,22 @@ size is a fraction of the way:
   (1 - s)`` with ``c = s / (1 - s + s m)`` and m the squared Mahalanobis distance; both are
   positive definite for every step; then the eigenvalues are clamped into the band ``sd_band``
   (squared), in standardised stimulus units;
-* weights: ``w_.j <- w_.j + lr_w q_j (t - w_.j)`` (t the one-hot feedback): a convex
-  combination, so every column stays a probability distribution.
+* weights: a forgetful running average of the feedback each unit is responsible for. Each unit
+  keeps a count ``n_j`` (starting at 1: the uniform start counts as one observation),
+  ``n_j <- (1 - lr_w q_j) n_j + q_j``, and ``w_.j <- w_.j + (q_j / n_j) (t - w_.j)`` (t the
+  one-hot feedback): a convex combination, so every column stays a probability distribution.
+  Early on (``n_j`` well below ``1 / lr_w``) the weights are the plain average of the feedback,
+  whatever ``lr_w``; later each step tends to the fraction ``lr_w q_j``, so ``lr_w`` is a
+  forgetting rate: at ``lr_w = 1`` a unit that takes a whole stimulus keeps only its last
+  feedback. This fixes the scale of the weights, which the temperature would otherwise share
+  with ``lr_w`` (with steps of ``lr_w q_j`` from the start, small weight rates and small
+  temperatures trade off along a ridge: in a recovery study 10 % of fits ran to the
+  temperature's bound).
 
 Stability condition: a step is a fraction ``rate * |e_j|`` of the way, and ``|e_j| <= 1``, so
 every rate in (0, 1] keeps each step inside the segment between the unit and the stimulus (mean
-and covariance) or the simplex (weights); the fitting box of every rate is [1e-3, 1]. A mean
+and covariance); the weight step ``q_j / n_j`` is at most 1 because ``n_j >= q_j``; the fitting
+box of every rate is [1e-3, 1]. A mean
 never overshoots the stimulus, and one step moves a covariance's eigenvalues by a bounded factor,
 so the learner's trajectory is a smooth function of its rates (``benchmarks/smoothness.py``).
 
@@ -72,6 +82,8 @@ TINY = 1e-300
 BAND_SLACK = 1e-12
 #: largest away step of a covariance
 MAX_AWAY = 0.99
+#: the uniform starting weights count as this many observations (the running average's prior)
+PRIOR_COUNT = 1.0
 
 
 class NaturalState(NamedTuple):
@@ -80,6 +92,7 @@ class NaturalState(NamedTuple):
     means: torch.Tensor  #: (L, J, D) unit means
     covariances: torch.Tensor  #: (L, J, D, D) unit covariances
     weights: torch.Tensor  #: (L, K, J) association weights (columns: distributions over k)
+    counts: torch.Tensor  #: (L, J) the forgetful count of each unit's weight average
     mean_box: torch.Tensor  #: (2, D) the box the means are clamped to
 
 
@@ -126,7 +139,8 @@ class NaturalRule:
                 1.0,
                 "log",
                 generating=(10**-2.25, 10**-0.5),
-                doc="share of the way a unit's association weights move toward the feedback",
+                doc="forgetting rate of a unit's association weights (a running average of the "
+                "feedback; the share of the way each late step moves)",
             ),
         ]
 
@@ -154,13 +168,14 @@ class NaturalRule:
             w = torch.full((n, k, j), 1.0 / k, dtype=x.dtype, device=x.device)
         else:
             w = torch.zeros((n, k, j), dtype=x.dtype, device=x.device)
+        counts = torch.full((n, j), PRIOR_COUNT, dtype=x.dtype, device=x.device)
         lo, hi = mean_box(batch)
         box = torch.as_tensor(np.stack([lo, hi]), dtype=x.dtype, device=x.device)
-        return NaturalState(mu, sigma, w, box)
+        return NaturalState(mu, sigma, w, counts, box)
 
     # --- one trial --------------------------------------------------------------------
     def step(self, state, t, x, feedback, values: Mapping[str, torch.Tensor]):
-        mu, sigma, w, box = state
+        mu, sigma, w, counts, box = state
         k = w.shape[1]
         d = x[:, None, :] - mu  # (L, J, D)
         log_a, m = _log_densities(d, sigma)
@@ -175,13 +190,15 @@ class NaturalRule:
                 / (p * target).sum(-1, keepdim=True).clamp_min(TINY)
             )
             e = r - q
-            w_new = w + values["lr_w"][:, None, None] * q[:, None, :] * (target[:, :, None] - w)
+            counts_new = (1.0 - values["lr_w"][:, None] * q) * counts + q
+            w_new = w + (q / counts_new)[:, None, :] * (target[:, :, None] - w)
         else:
             a = torch.exp(log_a)
             logits = (w * a[:, None, :]).sum(-1)
             delta = torch.softmax(logits, -1) - target
             e = (w * delta[:, :, None]).sum(1) * a
             w_new = w - values["lr_w"][:, None, None] * delta[:, :, None] * a[:, None, :]
+            counts_new = counts
         if self.generative > 0:
             own = (
                 unit_category(k, self.units_per_category, x.device)[None, :]
@@ -204,6 +221,7 @@ class NaturalRule:
             torch.where(learn[:, None, None], mu_new, mu),
             torch.where(learn[:, None, None, None], sigma_new, sigma),
             torch.where(learn[:, None, None], w_new, w),
+            torch.where(learn[:, None], counts_new, counts),
             box,
         )
         return new, logits

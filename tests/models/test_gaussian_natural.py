@@ -71,7 +71,8 @@ def test_covariance_step_is_the_natural_gradient_to_first_order(make_batch):
 
 
 def test_weight_step_is_the_natural_gradient_on_the_simplex(make_batch):
-    """w_.j <- w_.j + lr q_j (t - w_.j) = lr w (grad - <w, grad>) for grad of log p_y."""
+    """w_.j <- w_.j + (q_j / n_j) (t - w_.j) = (1 / n_j) w (grad - <w, grad>) for grad of
+    log p_y, with the forgetful count n_j <- (1 - lr_w q_j) n_j + q_j."""
     batch = make_batch(n_features=2, n_categories=3, lengths=(20, 20))
     model = Gaussian(units_per_category=2)
     state, vals = _walked_state(model, batch, {"lr_mu": 0.3, "lr_cov": 0.2, "lr_w": 0.4})
@@ -79,10 +80,35 @@ def test_weight_step_is_the_natural_gradient_on_the_simplex(make_batch):
     new, _ = model.step(state, 6, x, y, vals)
     w = state.weights.clone().requires_grad_(True)
     log_a, _ = _log_densities(x[:, None, :] - state.means, state.covariances)
-    p = (w * torch.softmax(log_a, -1)[:, None, :]).sum(-1)
+    r = torch.softmax(log_a, -1)
+    p = (w * r[:, None, :]).sum(-1)
     (grad,) = torch.autograd.grad(torch.log(p.gather(1, y[:, None])).sum(), w)
     natural = state.weights * (grad - (state.weights * grad).sum(1, keepdim=True))
-    assert torch.allclose(new.weights, state.weights + 0.4 * natural, atol=1e-12)
+    q = r * state.weights.gather(1, y[:, None, None].expand(-1, 1, r.shape[1]))[:, 0]
+    q = q / p.detach().gather(1, y[:, None])
+    counts = (1.0 - 0.4 * q) * state.counts + q
+    assert torch.allclose(new.counts, counts, atol=1e-12)
+    assert torch.allclose(new.weights, state.weights + natural / counts[:, None, :], atol=1e-12)
+
+
+def test_weights_are_a_forgetful_running_average_of_the_feedback(make_batch):
+    """Two units that never move share every stimulus (q = 1/2 each): the prediction is the
+    running average of the one-hot feedback, from a uniform start counted as one observation,
+    with counts that forget at the rate lr_w q."""
+    batch = make_batch(n_features=2, n_categories=2, lengths=(12,))
+    model = Gaussian(units_per_category=1, generative=0.0)
+    fb = batch.category[:, :12]
+    for lr_w in (1e-3, 0.3, 1.0):
+        vals = {"lr_mu": 0.0, "lr_cov": 0.0, "lr_w": lr_w}
+        vals = {k: torch.full((1,), v, dtype=torch.float64) for k, v in vals.items()}
+        state = model.init_state(batch, torch.arange(1), vals)
+        average, count = torch.full((2,), 0.5, dtype=torch.float64), 1.0
+        for t in range(12):
+            state, logits = model.step(state, t, batch.x[:, t], fb[:, t], vals)
+            assert torch.allclose(logits[0], average, atol=1e-12)  # predicted before feedback
+            count = (1.0 - 0.5 * lr_w) * count + 0.5
+            average = average + 0.5 / count * (torch.nn.functional.one_hot(fb[0, t], 2) - average)
+            assert torch.allclose(state.counts[0], torch.full((2,), count).double(), atol=1e-12)
 
 
 @pytest.mark.parametrize("rate", [1e-3, 0.3, 1.0])
