@@ -137,8 +137,9 @@ def _error(r, rho, w, p, fb, j, generative):  # pragma: no cover - compiled
 def _step_weights(w, counts, j, fb, q, lr_w, n_cat):  # pragma: no cover - compiled
     """A forgetful running average: the count decays by lr_w q and gains q; the weights move
     q / count of the way (so early steps do not depend on lr_w, and late ones tend to it)."""
-    counts[j] = (1.0 - lr_w * q) * counts[j] + q
-    rate = q / counts[j]
+    # max(., 0): a rate above 1 (outside the stability condition) forgets everything
+    counts[j] = max(1.0 - lr_w * q, 0.0) * counts[j] + q
+    rate = q / max(counts[j], TINY)
     for k in range(n_cat):
         target = 1.0 if k == fb else 0.0
         w[k, j] += rate * (target - w[k, j])

@@ -190,8 +190,9 @@ class NaturalRule:
                 / (p * target).sum(-1, keepdim=True).clamp_min(TINY)
             )
             e = r - q
-            counts_new = (1.0 - values["lr_w"][:, None] * q) * counts + q
-            w_new = w + (q / counts_new)[:, None, :] * (target[:, :, None] - w)
+            # clamp: a rate above 1 (outside the stability condition) forgets everything
+            counts_new = (1.0 - values["lr_w"][:, None] * q).clamp_min(0.0) * counts + q
+            w_new = w + (q / counts_new.clamp_min(TINY))[:, None, :] * (target[:, :, None] - w)
         else:
             a = torch.exp(log_a)
             logits = (w * a[:, None, :]).sum(-1)

@@ -366,6 +366,7 @@ def _points_labelled(ax, label):
 
 def test_fits_at_a_bound_have_their_own_marker_and_legend_entry(folder):
     fits = folder.fits.copy()
+    fits["at_bound"] = fits["at_bound"].astype(object)  # all empty reads as a float column
     gaussian = fits.index[fits["model"] == "gaussian"]
     fits.loc[gaussian, "at_bound"] = ""
     fits.loc[gaussian[:2], "at_bound"] = ["lr_w", "lr_w;temperature"]
