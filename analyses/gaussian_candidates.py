@@ -87,7 +87,7 @@ def real_data_row(model, bounds, batch, quick: bool, seed: int) -> dict:
     from catmodel.models.params import ParameterSet
 
     starts = 2 if quick else 5
-    result = fit(batch, [model], starts=starts, seed=seed, bounds=bounds)
+    result = fit(batch, [model], starts=starts, seed=seed, bounds=bounds, ci="wald")
     f = result.fits[0]
     pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories, bounds=bounds)
     cv = cross_validate(
@@ -144,7 +144,7 @@ def model_recovery_row(model, bounds, rival_batches, quick: bool, seed: int) -> 
     own = simulated_on(model, "ii", n, trials, seed + 7)
 
     def wins(batch) -> np.ndarray:
-        result = fit(batch, [model, *rivals], starts=starts, seed=seed, bounds=bounds)
+        result = fit(batch, [model, *rivals], starts=starts, seed=seed, bounds=bounds, ci="wald")
         bic = np.stack([f.bic for f in result.fits])
         return np.argmin(bic, axis=0) == 0
 

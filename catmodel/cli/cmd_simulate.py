@@ -44,7 +44,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--design",
         default=None,
-        help="two-gaussian, ii, rb, shj-1..shj-6, 5-4 or file:PATH (default: "
+        help="two-gaussian, ii, ii-4, rb, distortion, shj-1..shj-6, 5-4 or file:PATH (default: "
         "two-gaussian; with --from-fits: each participant's own trials, or their "
         "fitted parameters on a fresh sequence of the design given)",
     )
@@ -70,7 +70,7 @@ def add_parser(sub) -> None:
         action="append",
         dest="settings",
         metavar="NAME=VALUE",
-        help="model settings, e.g. --set momentum=0.3",
+        help="model settings, e.g. --set update=sgd",
     )
     add_design_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed (same seed, same file)")

@@ -92,7 +92,7 @@ def parse_setting_value(value: str):
 
 
 def parse_settings(text_list: list[str] | None) -> dict[str, object]:
-    """``--set momentum=0.3`` or ``--set gaussian.momentum=0.3`` -> {key: value}."""
+    """``--set update=sgd`` or ``--set gaussian.update=sgd`` -> {key: value}."""
     out: dict[str, object] = {}
     for text in text_list or []:
         for k, v in parse_assignments(text, "--set").items():
@@ -138,7 +138,7 @@ def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGro
         action="append",
         dest="settings",
         metavar="NAME=VALUE",
-        help="model settings, e.g. --set momentum=0.3 or --set gaussian.units_per_category=2",
+        help="model settings, e.g. --set update=sgd or --set gaussian.units_per_category=2",
     )
     g.add_argument(
         "--jobs",
@@ -185,15 +185,15 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--ci",
-        default="wald",
-        metavar="{wald,profile,none}",
+        default="profile",
+        metavar="{profile,wald,none}",
         help="confidence intervals of the free parameters, written to fits.csv as ci_low_<p> "
-        "and ci_high_<p> (natural scale): wald (default; estimate ± z standard errors on the "
-        "scale the parameter is searched on, at no extra cost), profile (profile likelihood: "
-        "where the NLL minimised over the other parameters rises chi2_1(level)/2 above its "
-        "minimum; a side that reaches the box edge ends there and is named in ci_at_edge; "
-        "costs refits) or none. A parameter at a bound of its box gets no interval and no "
-        "standard error",
+        "and ci_high_<p> (natural scale): profile (default; profile likelihood: where the NLL "
+        "minimised over the other parameters rises chi2_1(level)/2 above its minimum; a side "
+        "that reaches the box edge ends there and is named in ci_at_edge; costs refits, about "
+        "as much again as the fit), wald (estimate ± z standard errors on the scale the "
+        "parameter is searched on, at no extra cost, but less often calibrated) or none. A "
+        "parameter at a bound of its box gets no interval and no standard error",
     )
     g.add_argument(
         "--ci-level",

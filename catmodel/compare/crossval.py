@@ -187,6 +187,7 @@ def cross_validate(
                 candidates=candidates,
                 seed=seed,
                 refine=refine,
+                ci=None,  # held-out prediction needs the estimates only
             )
             total += _held_out_nll(model, batch, pset, fit, test_mask)
             scored += ((batch.response >= 0) & test_mask).sum(1).cpu().numpy()

@@ -56,8 +56,15 @@ def model_recovery(
         _, batch, _ = simulate_participants(
             generator, design, n_participants, n_trials, seed=seed + 1000 * g, **design_options
         )
+        # estimates only: the cheap Wald intervals, not the profile
         result = fit_models(
-            batch, list(models), starts=starts, candidates=candidates, seed=seed, progress=progress
+            batch,
+            list(models),
+            starts=starts,
+            candidates=candidates,
+            seed=seed,
+            progress=progress,
+            ci="wald",
         )
         frame = result.to_frame()
         frame["generating"] = generator.name

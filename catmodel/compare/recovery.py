@@ -111,6 +111,7 @@ def parameter_recovery(
         seed=seed,
         progress=progress,
         bounds=bounds,
+        ci="wald",  # the study reads estimates only
     )
     recovery, summary, corr = recovery_tables(model, batch, result.fits[0], true)
     return ParameterRecovery(

@@ -87,7 +87,7 @@ def fit(
     refine_options: Mapping[str, object] | None = None,
     standardize: bool = True,
     progress: bool = False,
-    ci: str | None = "wald",
+    ci: str | None = "profile",
     ci_level: float = 0.95,
 ) -> FitResult:
     """Fit one or several models to every learner by maximum likelihood.
@@ -128,11 +128,13 @@ def fit(
         Show a progress bar (it appears only on runs longer than a couple of seconds).
     ci
         Confidence intervals of the free parameters (:mod:`catmodel.fitting.intervals`):
-        ``"wald"`` (default; estimate ± z standard errors on the scale the parameter is
-        searched on, from the Hessian the standard errors come from, at no extra cost),
-        ``"profile"`` (profile likelihood: where the NLL minimised over the other parameters
-        rises chi2_1(level)/2 above its minimum; costs a batched refit per bisection step)
-        or ``None``/``"none"``. A parameter at a bound of the box gets none (NaN).
+        ``"profile"`` (default; profile likelihood: where the NLL minimised over the other
+        parameters rises chi2_1(level)/2 above its minimum; costs a batched refit per
+        bisection step, about as much again as the fit), ``"wald"`` (estimate ± z standard
+        errors on the scale the parameter is searched on, from the Hessian the standard errors
+        come from, at no extra cost; it covers the truth less often, see
+        ``benchmarks/coverage.py``) or ``None``/``"none"``. A parameter at a bound of the box
+        gets none (NaN).
     ci_level
         Confidence level of the intervals, between 0 and 1.
     """
@@ -285,7 +287,7 @@ def fit_model(
     seed: int = 0,
     refine: str = "nelder-mead",
     refine_options: Mapping[str, object] | None = None,
-    ci: str | None = "wald",
+    ci: str | None = "profile",
     ci_level: float = 0.95,
     report: Report | None = None,
 ) -> ModelFit:

@@ -103,10 +103,12 @@ class Param:
     def from_scale(self, coord):
         """The scale coordinate -> natural value."""
         c = np.asarray(coord, dtype=float)
-        if self.scale == "log":
-            return 10.0**c
-        if self.scale == "logit":
-            return 1.0 / (1.0 + np.exp(-c))
+        # far ends (e.g. of a Wald interval with a huge standard error) map to inf or 0
+        with np.errstate(over="ignore"):
+            if self.scale == "log":
+                return 10.0**c
+            if self.scale == "logit":
+                return 1.0 / (1.0 + np.exp(-c))
         return c
 
     @property

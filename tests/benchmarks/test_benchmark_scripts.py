@@ -76,7 +76,8 @@ def test_coverage_core_on_a_tiny_study():
         shares = report["coverage_by_method"][method]["prototype"].values()
         # shares of six participants, rounded to three decimals
         assert all(abs(6 * share - round(6 * share)) < 0.01 for share in shares)
-    assert report["coverage"] == report["coverage_by_method"]["wald"]
+    # the default interval is fit's default, the profile
+    assert report["coverage"] == report["coverage_by_method"]["profile"]
     assert set(report["seconds"]["prototype"]) == {"fit", "profile"}
 
 
@@ -84,6 +85,7 @@ def test_coverage_script_prints_its_json():
     report = run_script(
         "coverage.py", "--quick", "--participants", "5", "--trials", "80", "--models", "prototype"
     )
-    assert report["methods"] == ["wald"] and report["participants"] == 5
-    assert set(report["coverage_by_method"]) == {"wald"}
+    assert report["participants"] == 5 and report["design"] == "ii"
+    assert report["default_method"] == "profile" and report["other_designs"] == {}
+    assert set(report["coverage_by_method"]) == {"wald", "profile"}
     assert 0.0 <= report["coverage"]["prototype"]["temperature"] <= 1.0

@@ -44,7 +44,7 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
     for name in ("lr_mu", "lr_cov", "lr_w", "temperature"):
         assert name in frame and f"se_log10_{name}" in frame  # on the scale it is searched on
     assert "lapse" in frame and frame["se_logit_lapse"].isna().all()  # fixed: no error
-    assert list(frame.columns[-8:]) == [
+    assert list(frame.columns[-9:]) == [
         "nll",
         "aic",
         "bic",
@@ -53,7 +53,13 @@ def test_fit_reports_what_a_reviewer_asks_for(fitted):
         "converged",
         "at_bound",
         "hessian_pd",
+        "ci_at_edge",  # the default intervals are profile intervals
     ]
+    assert fitted.settings["ci"] == "profile"
+    for name in ("lr_mu", "lr_cov", "lr_w", "temperature"):
+        low, high = frame[f"ci_low_{name}"], frame[f"ci_high_{name}"]
+        inside = low.isna() | ((low <= frame[name]) & (frame[name] <= high))
+        assert inside.all(), name
     assert (frame["n_params"] == 4).all() and (frame["n_trials"] == 300).all()
     assert np.allclose(frame["aic"], 2 * frame["nll"] + 8)
     assert np.allclose(frame["bic"], 2 * frame["nll"] + 4 * np.log(300))
