@@ -60,6 +60,9 @@ def markdown_table(frame, floatfmt: str = ".3f") -> str:
         cells = []
         for c in cols:
             v = row[c]
-            cells.append(format(v, floatfmt) if isinstance(v, float) else str(v))
+            if isinstance(v, float):
+                cells.append("—" if v != v else format(v, floatfmt))  # NaN: not measured
+            else:
+                cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -21,23 +21,27 @@ from analyses.common import MODELS, fit_into, parser, shared
 
 
 def load(path, quick: bool):
+    """The analysis's data: every participant, trials 1-300 (quick: 4 participants, 1-100)."""
+    return load_trials_of(path, 4 if quick else None, "1-100" if quick else "1-300", 25)
+
+
+def load_trials_of(path, n_files: int | None, trials: str, block_size: int):
+    """The first ``n_files`` participants' ``trials`` with the README's mapping (responses
+    logged as key codes dropped), in blocks of ``block_size`` trials (the files have none)."""
     from catmodel.data import ColumnMap, load_trials
 
     files = sorted((path / "cat_unlearn_2_cat" / "data").glob("sub_*_data.csv.gz"))
-    if quick:
-        files = files[:4]
     columns = ColumnMap(
         participant="subject",
         category="cat",
         response="resp",
         features="x,y",
         condition="condition",
-        trials="1-100" if quick else "1-300",
+        trials=trials,
         drop_invalid_responses=True,
     )
-    table = load_trials([str(f) for f in files], columns)
-    # blocks of 25 trials for learning curves (the files have no block column)
-    table.frame["block"] = (table.frame["trial"] - 1) // 25 + 1
+    table = load_trials([str(f) for f in files[:n_files]], columns)
+    table.frame["block"] = (table.frame["trial"] - 1) // block_size + 1
     return table
 
 

@@ -28,6 +28,7 @@ Measured for each (one row of ``candidates.csv`` / ``candidates.md``):
   fitted with the candidate, prototype, exemplar and ALCOVE): the share of the candidate's own
   simulated participants it wins (hits), and the share of the three rivals' participants it
   wins (false alarms);
+* for reference, the real-data rows of the prototype and exemplar models;
 * learning at the candidate's own default parameters (200 simulated participants, accuracy of
   the simulated responses in the last training block) on ``ii`` (2-D), ``ii-4`` (four
   categories), ``distortion`` (16-D) and ``5-4`` (binary features).
@@ -51,6 +52,8 @@ CANDIDATES = {
 }
 #: candidates without a compiled kernel: fitting them would take hours
 LEARNING_ONLY = {"natural, density"}
+#: rivals whose real-data rows are printed beside the candidates, for reference
+REFERENCES = ("prototype", "exemplar")
 DESIGNS = (("ii", {}), ("ii-4", {}), ("distortion", {"dims": 16}), ("5-4", {}))
 RIVALS = ("prototype", "exemplar", "alcove")
 
@@ -63,20 +66,9 @@ def candidate(name: str):
 
 
 def real_data(path, quick: bool):
-    from catmodel.data import ColumnMap, load_trials
+    from analyses.crossley_2cat import load_trials_of
 
-    files = sorted((path / "cat_unlearn_2_cat" / "data").glob("sub_*_data.csv.gz"))
-    columns = ColumnMap(
-        participant="subject",
-        category="cat",
-        response="resp",
-        features="x,y",
-        trials="1-300",
-        drop_invalid_responses=True,
-    )
-    table = load_trials([str(f) for f in files[: 6 if quick else None]], columns)
-    table.frame["block"] = (table.frame["trial"] - 1) // 75 + 1
-    return table.to_batch()
+    return load_trials_of(path, 6 if quick else None, "1-300", 75).to_batch()
 
 
 def real_data_row(model, bounds, batch, quick: bool, seed: int) -> dict:
@@ -201,11 +193,18 @@ def main(argv=None) -> int:
         row["seconds"] = round(time.perf_counter() - t0)
         rows.append(row)
         print(row, flush=True)
+    if batch is not None:
+        for name in REFERENCES:
+            row = {"candidate": f"{name} (reference)"}
+            row.update(real_data_row(get_model(name), {}, batch, args.quick, args.seed))
+            rows.append(row)
+            print(row, flush=True)
     table = pd.DataFrame(rows)
     write_csv(table, out / "candidates.csv")
+    by_measure = table.set_index("candidate").T
     with atomic_open(out / "candidates.md") as fh:
-        fh.write(markdown_table(table.T.reset_index().rename(columns={"index": "measure"})))
-    print(table.T.to_string())
+        fh.write(markdown_table(by_measure.rename_axis("measure").reset_index()))
+    print(by_measure.to_string())
     return 0
 
 

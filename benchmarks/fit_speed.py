@@ -3,7 +3,8 @@
 * ``forward_learner_trials_per_s``: learner-trials per second of the batched forward rollout
   (:func:`catmodel.models.rollout.rollout_logits`, the function every fit calls) at P = 1, 100
   and 10,000 learners x 400 trials, Gaussian learner, float64, D = 2, K = 2 — and the same at
-  D = 4, K = 4 (``forward_d4k4_learner_trials_per_s``);
+  D = 4, K = 4 (``forward_d4k4_learner_trials_per_s``), and for the original SGD learner
+  (``update="sgd"``, ``forward_sgd_learner_trials_per_s``, D = 2, K = 2);
 * ``backward_learner_trials_per_s``: forward + backward (gradients of the NLL through the whole
   learning trajectory, PyTorch) at the same sizes;
 * the same on CUDA when a GPU is present (``cuda``);
@@ -162,6 +163,9 @@ def main(argv=None) -> dict:
     }
     report["backward_learner_trials_per_s"] = {
         str(p): round(time_backward(model, batch, p)) for p in sizes
+    }
+    report["forward_sgd_learner_trials_per_s"] = {
+        str(p): round(time_forward(Gaussian(update="sgd"), batch, p)) for p in sizes
     }
     batch4 = gaussian_batch(20 if args.quick else 100, n_features=4, n_categories=4)
     report["forward_d4k4_learner_trials_per_s"] = {
