@@ -137,6 +137,18 @@ def test_every_step_is_bounded_at_every_rate_in_the_box(make_batch, rate):
         state = new
 
 
+@pytest.mark.parametrize("backend", ["kernel", "torch"])
+def test_a_weight_rate_beyond_the_box_stays_finite(make_batch, backend):
+    """--bounds may widen lr_w past 1 (outside the stability condition): the forgetful count
+    stops at zero (everything forgotten) instead of going negative, and the predictions stay
+    distributions on both code paths."""
+    batch = make_batch(n_features=2, n_categories=2, lengths=(40, 40))
+    values = {"lr_mu": 0.3, "lr_cov": 0.3, "lr_w": 3.0, "temperature": 0.3, "lapse": 0.01}
+    logits = rollout_logits(Gaussian(), batch, [0, 1], values, backend=backend)
+    assert torch.isfinite(logits).all()
+    assert (logits >= 0).all() and torch.allclose(logits.sum(-1), torch.ones(2, 40).double())
+
+
 def test_toward_steps_move_a_fraction_of_the_way(make_batch):
     """With the generative term alone acting (weights uniform), the feedback category's unit
     moves the fraction lr_mu g / (1 + g) of the way to the stimulus."""
