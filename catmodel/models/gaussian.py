@@ -10,8 +10,9 @@ Two update rules, chosen with the setting ``update``:
 
 ``natural`` (default; :mod:`catmodel.models.gaussian_natural`)
     Responsibilities (densities normalised across units) as activations, association weights
-    that are probabilities, and natural-gradient steps that move each unit a bounded fraction
-    of the way toward (or away from) the stimulus: every rate in (0, 1] is stable, the
+    that are forgetful running averages of the feedback (probabilities; ``lr_w`` the forgetting
+    rate), and natural-gradient steps that move each unit a bounded fraction of the way toward
+    (or away from) the stimulus: every rate in (0, 1] is stable, the
     likelihood is a smooth function of the parameters, and the learner learns in any number of
     dimensions and on binary features.
 ``sgd`` (the original model; :mod:`catmodel.models.gaussian_sgd`)
