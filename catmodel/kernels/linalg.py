@@ -16,7 +16,8 @@ import numba as nb
 def cholesky(a, out, n):  # pragma: no cover - compiled
     """Lower Cholesky factor of the leading n x n block of ``a`` into ``out``.
 
-    Returns False (``out`` then undefined) when the block is not positive definite.
+    Returns False (``out`` then undefined) when the block is not positive definite. ``out``
+    may be ``a`` itself (the factor then overwrites it).
     """
     for j in range(n):
         s = a[j, j]
@@ -45,21 +46,9 @@ def shifted_is_positive(a, shift, sign, scratch, n):  # pragma: no cover - compi
             if i == j:
                 v -= sign * shift
             scratch[i, j] = v
-    out = scratch  # factor in place: only the lower triangle and diagonal are read
-    for j in range(n):
-        s = out[j, j]
-        for k in range(j):
-            s -= out[j, k] * out[j, k]
-        if not s > 0.0:
-            return False
-        diag = math.sqrt(s)
-        out[j, j] = diag
-        for i in range(j + 1, n):
-            v = out[i, j]
-            for k in range(j):
-                v -= out[i, k] * out[j, k]
-            out[i, j] = v / diag
-    return True
+    # factored in place: cholesky reads only the lower triangle and diagonal, each before
+    # writing over it
+    return cholesky(scratch, scratch, n)
 
 
 @nb.njit(cache=True, inline="always")
