@@ -89,3 +89,13 @@ def test_coverage_script_prints_its_json():
     assert report["default_method"] == "profile" and report["other_designs"] == {}
     assert set(report["coverage_by_method"]) == {"wald", "profile"}
     assert 0.0 <= report["coverage"]["prototype"]["temperature"] <= 1.0
+
+
+def test_smoothness_script_prints_its_json():
+    report = run_script("smoothness.py", "--quick", "--vectors", "30", "--models", "gaussian")
+    assert report["limit"] == 1e-6 and report["relative_step"] == 1e-9
+    assert set(report["models"]) == {"gaussian"}  # the candidates run only with every model
+    for record in report["models"]["gaussian"].values():
+        assert record["vectors"] == 30 and record["path_vectors"] == 30
+    assert report["worst"]["share_smooth"] == 1.0
+    assert report["worst"]["max_path_diff"] <= 1e-6
