@@ -31,3 +31,23 @@ def test_run_all_quick_writes_the_report(tmp_path):
         assert (figures / "learning_curves.png").stat().st_size > 10_000
         assert list(figures.glob("learned_gaussians_*.png"))
         assert (tmp_path / "shj" / "shj_curves.png").exists()
+
+
+@pytest.mark.slow
+def test_gaussian_candidates_quick_measures_every_candidate(tmp_path):
+    from analyses import gaussian_candidates
+
+    assert gaussian_candidates.main(["--quick", "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "gaussian_candidates" / "candidates.csv")
+    names = list(gaussian_candidates.CANDIDATES)
+    assert table["candidate"].tolist()[: len(names)] == names
+    fitted = table[~table["candidate"].isin(gaussian_candidates.LEARNING_ONLY)].head(3)
+    assert fitted["r lr_mu"].notna().all() and fitted["model recovery hits"].notna().all()
+    default = table.set_index("candidate").loc["natural, responsibility"]
+    # the default learns in 16 dimensions and on binary features; the original does not
+    assert default["learns distortion D=16"] > 0.75 and default["learns 5-4"] > 0.75
+    original = table.set_index("candidate").loc["sgd"]
+    assert original["learns distortion D=16"] < 0.5
+    if SHARED_DATASETS.exists():
+        assert default["real smooth"] == 1.0 and original["real smooth"] < 1.0
+        assert default["real held-out NLL"] < original["real held-out NLL"]

@@ -29,6 +29,9 @@ DEFAULT_COUNTS = {
     "rb": (600, 6, 100),
     **{f"shj-{t}": (256, 32, 8) for t in range(1, 7)},
     "5-4": (16 * 9 + 16, 17, None),
+    "ii-4": (600, 6, 100),
+    # 8 training blocks of 18 items, then the transfer block: 18 old, 3 prototypes, 27 new
+    "distortion": (8 * 18 + 48, 9, None),
 }
 
 # Medin & Schaffer's (1978) 5-4 structure as listed by Smith & Minda (2000, Table 1), written
@@ -202,6 +205,16 @@ def test_design_stimuli_follow_the_category_distributions():
         x = frame.loc[frame["category"] == label, ["x1", "x2"]].to_numpy()
         np.testing.assert_allclose(x.mean(axis=0), means[k], atol=0.5)
         np.testing.assert_allclose(np.cov(x.T), covs[k], rtol=0.05, atol=5)
+
+
+def test_four_categories_sit_at_the_corners_of_a_diamond_with_sd_10():
+    frame = make_design("ii-4", 1, n_trials=40_000, seed=6)
+    corners = {"A": (72, 100), "B": (100, 128), "C": (100, 72), "D": (128, 100)}
+    assert sorted(frame["category"].unique()) == sorted(corners)
+    for label, mean in corners.items():
+        x = frame.loc[frame["category"] == label, ["x1", "x2"]].to_numpy()
+        np.testing.assert_allclose(x.mean(axis=0), mean, atol=0.5)
+        np.testing.assert_allclose(np.cov(x.T), 100.0 * np.eye(2), rtol=0.05, atol=5)
 
 
 def boundary_x1(means, covs, x2: float) -> float:
