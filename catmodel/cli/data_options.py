@@ -81,6 +81,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         help="take the participant id from the file name: a regex with one group, e.g. "
         "'sub(\\d+)' (default without a participant column: the name without extensions)",
     )
+    columns.add_argument(
+        "--condition-from-filename",
+        metavar="REGEX",
+        default=None,
+        help="take the condition from the file name: a regex with one group, searched in "
+        "the base name, e.g. '^([a-z]+\\d)sub' (a file it does not match is an error)",
+    )
     labels = parser.add_argument_group("trial data labels and filters")
     labels.add_argument(
         "--recode-response",
@@ -107,6 +114,20 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="keep rows matching a pandas query on the original column names, "
         'e.g. "DV == \'resp_key\'" or "resp.notna()"',
+    )
+    labels.add_argument(
+        "--no-feedback-where",
+        metavar="EXPR",
+        default=None,
+        help="trials matching this pandas query (on the original column names, as "
+        '--where) showed no feedback: predicted, not learned from; e.g. "`1` == 2"',
+    )
+    labels.add_argument(
+        "--authors-exclusions",
+        action="store_true",
+        default=False,
+        help="drop the rows whose 'excluded_by_authors' column is true (written by "
+        "`catmodel datasets get`; ignored otherwise)",
     )
     labels.add_argument(
         "--phase",

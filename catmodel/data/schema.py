@@ -103,6 +103,16 @@ class ColumnMap:
         A ``pandas.DataFrame.query`` expression (python engine) on each file's original column
         names; only matching rows are kept (columns of files without a header are named
         ``1, 2, ...``: write them in backticks, ```8` == 1``).
+    no_feedback_where
+        A query like ``where``, on the same original column names: matching trials showed no
+        feedback (the model predicts them but does not learn from them), e.g. ```1` == 2``
+        for a transfer phase coded 2 in column 1.
+    condition_from_filename
+        Take the condition from the file name: a regular expression with one group, searched
+        in the file's base name (``r"^([a-z]+\\d)"``); a file it does not match is an error.
+    authors_exclusions
+        Drop the rows whose ``excluded_by_authors`` column is true (the column
+        ``catmodel datasets get`` writes); without it the column is ignored.
     delimiter
         Field delimiter; default from the extension (``.csv`` comma, ``.tsv`` tab, ``.txt`` and
         ``.dat`` whitespace).  ``"tab"``, ``"comma"``, ``"whitespace"`` are accepted.
@@ -133,6 +143,9 @@ class ColumnMap:
     trials: str | None = None
     phase: tuple[str, ...] | None = None
     where: str | None = None
+    no_feedback_where: str | None = None
+    condition_from_filename: str | None = None
+    authors_exclusions: bool = False
     delimiter: str | None = None
     header: bool | None = None
     rdata_object: str | None = None
@@ -155,8 +168,9 @@ class ColumnMap:
             set_(self, name, parse_recode(getattr(self, name), name))
         if self.trials is not None:
             parse_ranges(self.trials)
-        if self.participant_from_filename is not None:
-            _check_filename_regex(self.participant_from_filename)
+        for name in ("participant_from_filename", "condition_from_filename"):
+            if getattr(self, name) is not None:
+                _check_filename_regex(getattr(self, name), name)
         set_(self, "delimiter", normalize_delimiter(self.delimiter))
 
     def role(self, name: str) -> ColumnRef | None:
@@ -279,15 +293,13 @@ def normalize_delimiter(value: str | None) -> str | None:
     return value
 
 
-def _check_filename_regex(pattern: str) -> None:
+def _check_filename_regex(pattern: str, name: str = "participant_from_filename") -> None:
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
-        raise SettingsError(
-            f"--participant-from-filename: invalid regex {pattern!r}: {exc}"
-        ) from exc
+        raise SettingsError(f"--{dash(name)}: invalid regex {pattern!r}: {exc}") from exc
     if compiled.groups != 1:
         raise SettingsError(
-            f"--participant-from-filename: the regex needs exactly one group, e.g. 'sub(\\d+)'; "
+            f"--{dash(name)}: the regex needs exactly one group, e.g. 'sub(\\d+)'; "
             f"{pattern!r} has {compiled.groups}"
         )

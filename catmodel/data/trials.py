@@ -239,11 +239,14 @@ class _Part:
     from_name: bool
     n_rows: int
     kept: np.ndarray
+    excluded: int = 0
 
 
 def _standardize(raw: RawTable, columns: ColumnMap, index: int, require_response: bool) -> _Part:
     n_rows = len(raw.frame)
+    raw, excluded = _apply_exclusions(raw, columns.authors_exclusions)
     raw, kept = _apply_where(raw, columns.where)
+    kept = excluded[kept]
     found = _resolve_roles(raw, columns, require_response)
     feature_labels, discovered = _resolve_features(raw, columns, found)
     feature_data = _feature_values(raw, feature_labels)
@@ -263,6 +266,9 @@ def _standardize(raw: RawTable, columns: ColumnMap, index: int, require_response
     for role in ("category", "response", "feedback", "correct", "condition", "phase"):
         if role in found:
             data[role] = check.normalize_labels(raw.frame[found[role]]).to_numpy()
+    if columns.condition_from_filename:
+        data["condition"] = np.full(len(raw.frame), _condition_from_name(raw.path, columns))
+    data["_no_feedback"] = _query_mask(raw, columns.no_feedback_where, "--no-feedback-where")
     data["_has_feedback"] = "feedback" in found
     data["_has_correct"] = "correct" in found
     if "rt" in found:
@@ -271,7 +277,73 @@ def _standardize(raw: RawTable, columns: ColumnMap, index: int, require_response
     data["source_row"] = raw.rows
     data["_file"] = index
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw.frame)))
-    return _Part(raw.path, frame, labels, features, discovered, from_name, n_rows, kept)
+    n_excluded = n_rows - len(excluded)
+    return _Part(raw.path, frame, labels, features, discovered, from_name, n_rows, kept, n_excluded)
+
+
+#: The column ``catmodel datasets get`` writes the authors' exclusions to.
+EXCLUDED = "excluded_by_authors"
+
+
+def _apply_exclusions(raw: RawTable, apply: bool) -> tuple[RawTable, np.ndarray]:
+    """Drop the rows the authors excluded (``--authors-exclusions``): those whose
+    ``excluded_by_authors`` is true.  Returns the table and the kept positions."""
+    positions = np.arange(len(raw.frame))
+    if not apply:
+        return raw, positions
+    if EXCLUDED not in raw.frame.columns:
+        raise DataError(
+            raw.path,
+            1,
+            EXCLUDED,
+            f"--authors-exclusions needs an {EXCLUDED!r} column (catmodel datasets get writes one)",
+        )
+    values = raw.frame[EXCLUDED].astype(str).str.strip().str.lower()
+    truth = {"true": True, "1": True, "1.0": True, "false": False, "0": False, "0.0": False}
+    flags = values.map(truth)
+    if flags.isna().any():
+        i = int(np.flatnonzero(flags.isna().to_numpy())[0])
+        raise DataError(
+            raw.path,
+            int(raw.rows[i]),
+            EXCLUDED,
+            f"expected true/false or 1/0, got {raw.frame[EXCLUDED].iloc[i]!r}",
+        )
+    index = np.flatnonzero(~flags.to_numpy(dtype=bool))
+    text = None if raw.text is None else raw.text.iloc[index].reset_index(drop=True)
+    frame = raw.frame.iloc[index].reset_index(drop=True)
+    return RawTable(raw.path, frame, raw.rows[index], raw.has_header, text), index
+
+
+def _query_mask(raw: RawTable, expr: str | None, option: str) -> np.ndarray:
+    """Which rows a pandas query (python engine) on the file's own columns matches."""
+    if not expr:
+        return np.zeros(len(raw.frame), dtype=bool)
+    frame = raw.frame.set_axis(np.arange(len(raw.frame)))
+    try:
+        matched = frame.query(expr, engine="python").index.to_numpy()
+    except Exception as exc:  # any parse or evaluation error of the user's expression
+        raise DataError(
+            raw.path, 1, _unknown_name(exc), f"{option} {expr!r} failed: {one_line(exc)}"
+        ) from exc
+    mask = np.zeros(len(raw.frame), dtype=bool)
+    mask[matched] = True
+    return mask
+
+
+def _condition_from_name(path: str, columns: ColumnMap) -> str:
+    """The condition ``--condition-from-filename`` finds in the file's base name."""
+    name = Path(path).name
+    m = re.search(columns.condition_from_filename, name)
+    if not m or m.group(1) is None:
+        raise DataError(
+            path,
+            None,
+            "condition",
+            f"the file name {name!r} does not match "
+            f"--condition-from-filename {columns.condition_from_filename!r}",
+        )
+    return m.group(1)
 
 
 def _apply_where(raw: RawTable, where: str | None) -> tuple[RawTable, np.ndarray]:
@@ -337,6 +409,12 @@ def _resolve_roles(raw: RawTable, columns: ColumnMap, require_response: bool) ->
         )
     if columns.participant_from_filename:
         found.pop("participant", None)
+    if columns.condition_from_filename and columns.condition is not None:
+        raise SettingsError(
+            "--condition and --condition-from-filename both name the condition; use one"
+        )
+    if columns.condition_from_filename:
+        found.pop("condition", None)
     for role, required in (("category", True), ("response", require_response)):
         if required and role not in found:
             raise DataError(raw.path, 1, role, f"no {role} column: name it with --{role}")
@@ -488,8 +566,15 @@ def _assemble(
     frame, features = _expand_binary(parts, labels)
     dropped: dict[str, int] = {}
     notes: list[str] = []
-    if columns.where:
+    excluded = sum(p.excluded for p in parts)
+    if columns.authors_exclusions:
+        dropped["authors_exclusions"] = excluded
         total = sum(p.n_rows for p in parts)
+        notes.append(
+            f"--authors-exclusions dropped {excluded:,} of {total:,} rows ({EXCLUDED} true)"
+        )
+    if columns.where:
+        total = sum(p.n_rows for p in parts) - excluded
         dropped["where"] = total - len(frame)
         notes.append(f"--where {columns.where!r} kept {len(frame):,} of {total:,} rows")
     frame = _recode(frame, columns)
@@ -744,6 +829,8 @@ def _feedback(frame: pd.DataFrame, cats: list, labels) -> np.ndarray:
             frame.assign(correct=frame["correct"].where(pd.Series(use_correct), None)), labels
         )
         out[use_correct] = _label_from_correct(frame["response"], correct, cats)[use_correct]
+    # --no-feedback-where: these trials showed no feedback, whatever the columns say
+    out[frame["_no_feedback"].to_numpy(dtype=bool)] = None
     return out
 
 

@@ -524,7 +524,8 @@ def shj(
     :func:`catmodel.simulate.shj.shj_blocks`: every block holds each item ``passes`` times,
     each pass in a fresh random order. The default length is 256 trials: 32 blocks of 8, or
     with ``passes=2`` the 16 blocks of 16 trials of Nosofsky et al.'s (1994) curves. An
-    ``n_trials`` that is not a whole number of blocks ends with a partial block.
+    ``n_trials`` that is not a whole number of blocks ends with a partial block. Every trial
+    is a training trial (``phase="train"``); ``item`` is the logical stimulus, 1-8.
     """
     from catmodel.simulate.shj import shj_blocks
 
@@ -534,7 +535,12 @@ def shj(
     for p, rng in enumerate(_participant_rngs(seed, _check_participants(n_participants))):
         stimuli, categories = shj_blocks(type_number, -(-n // size), rng, passes=passes)
         x = np.asarray(stimuli, dtype=float)[:n]
-        frames.append(_frame(p, x, np.asarray(categories)[:n], size))
+        frame = _frame(p, x, np.asarray(categories)[:n], size)
+        frame["phase"] = "train"
+        # the item is the logical stimulus of Nosofsky et al. (1994), 1 + 4 d1 + 2 d2 + d3,
+        # the numbering `catmodel datasets get sixproblems` writes too
+        frame["item"] = (1 + x @ np.array([4.0, 2.0, 1.0])).astype(int)
+        frames.append(frame)
     return _with_features(pd.concat(frames, ignore_index=True), 3)
 
 

@@ -19,7 +19,8 @@ as the dimension grows:
 * **Transfer** (``phase="transfer"``, no feedback, one block): the old training items, the three
   prototypes, and three new low, three new medium and three new high distortions of each
   prototype, in a random order. The column ``item_type`` says which (``old``, ``prototype``,
-  ``low``, ``medium``, ``high``).
+  ``low``, ``medium``, ``high``), and ``item`` names each stimulus (``A-old-1`` .. ``C-old-6``,
+  the same item in training and transfer; ``A-prototype``; ``A-low-1``, ...).
 
 Option ``dims`` (default 16) sets D.
 """
@@ -90,15 +91,22 @@ def distortion(
         test_x = [old, proto]
         test_cat = [old_cat, np.arange(3)]
         test_type = [["old"] * size, ["prototype"] * 3]
+        # item names: the old items repeat (every training block and the transfer block)
+        old_names = [f"{LABELS[c]}-old-{k % per_category + 1}" for k, c in enumerate(old_cat)]
+        test_item = [old_names, [f"{label}-prototype" for label in LABELS]]
         for level, scale in LEVELS.items():
             cats = np.repeat(np.arange(3), NEW_PER_LEVEL)
             test_x.append(proto[cats] + rng.normal(0.0, scale * sd, (len(cats), dims)))
             test_cat.append(cats)
             test_type.append([level] * len(cats))
+            test_item.append(
+                [f"{LABELS[c]}-{level}-{k % NEW_PER_LEVEL + 1}" for k, c in enumerate(cats)]
+            )
         order = rng.permutation(size + 3 + 3 * NEW_PER_LEVEL * len(LEVELS))
         x = np.concatenate([old[train], np.concatenate(test_x)[order]])
         cat = np.concatenate([old_cat[train], np.concatenate(test_cat)[order]])
         kind = np.concatenate([np.full(len(train), "old"), np.concatenate(test_type)[order]])
+        names = np.concatenate([np.array(old_names)[train], np.concatenate(test_item)[order]])
         n_train = len(train)
         block = np.r_[np.arange(n_train) // size + 1, np.full(len(x) - n_train, n_blocks + 1)]
         frame = pd.DataFrame(
@@ -115,6 +123,7 @@ def distortion(
         frame["feedback"] = np.where(np.arange(len(x)) < n_train, labels, None)
         frame["phase"] = np.where(np.arange(len(x)) < n_train, "train", "transfer").astype(object)
         frame["item_type"] = kind.astype(object)
+        frame["item"] = names.astype(object)
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     out.attrs["features"] = [f"x{d + 1}" for d in range(dims)]
