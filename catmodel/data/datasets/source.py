@@ -80,8 +80,8 @@ def download_source(name: str, repository: str, commit: str) -> FileSource:
     """
     import pooch
 
-    # pooch logs every download at INFO; catmodel reports a count instead
-    logging.getLogger("pooch").setLevel(logging.WARNING)
+    # pooch logs every download and retry; catmodel reports the outcome in one line
+    pooch.get_logger().setLevel(logging.ERROR)
     base = os.environ.get(URL_VARIABLE, DEFAULT_URL).rstrip("/")
     cache = Path(os.environ.get(CACHE_VARIABLE) or pooch.os_cache("catmodel")) / "datasets" / name
     registry = read_registry(name)
