@@ -62,7 +62,17 @@ def add_parser(sub) -> None:
 def run_list(args: argparse.Namespace) -> None:
     from catmodel.data.datasets import dataset_table
 
-    print(dataset_table()[list(LIST_COLUMNS)].to_string(index=False))
+    table = dataset_table()[list(LIST_COLUMNS)]
+    numbers = {"participants", "trials", "D", "K"}  # right-aligned; text left-aligned
+    widths = {c: max(len(c), *(len(str(v)) for v in table[c])) for c in table.columns}
+
+    def cell(column: str, value) -> str:
+        text = str(value)
+        return text.rjust(widths[column]) if column in numbers else text.ljust(widths[column])
+
+    print("  ".join(cell(c, c) for c in table.columns).rstrip())
+    for _, row in table.iterrows():
+        print("  ".join(cell(c, row[c]) for c in table.columns).rstrip())
 
 
 def run_get(args: argparse.Namespace) -> None:
