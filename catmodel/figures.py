@@ -256,12 +256,20 @@ def learned_gaussians_figure(
         plot_learned_gaussians,
     )
 
-    try:
-        learned = learned_gaussians(fit, participant)
-    except NotApplicable as why:
-        skip(f"learned Gaussians: {why}")
-        return
-    save(plot_learned_gaussians(learned), f"learned_gaussians_{safe_name(learned.participant)}")
+    # the Gaussian learner's units, and the ideal observer's categories beside them when fitted
+    for name, prefix in (("gaussian", "learned_gaussians"), ("niw", "learned_gaussians_niw")):
+        if name != "gaussian" and name not in fit.models:
+            continue
+        try:
+            learned = learned_gaussians(fit, participant, model_name=name)
+        except NotApplicable as why:
+            skip(f"learned Gaussians ({name}): {why}")
+            continue
+        title = "Gaussian learner" if name == "gaussian" else "ideal observer (niw)"
+        save(
+            plot_learned_gaussians(learned, title=title),
+            f"{prefix}_{safe_name(learned.participant)}",
+        )
 
 
 def parameter_figures(fit, save: Callable, skip: Callable[[str], None]) -> None:

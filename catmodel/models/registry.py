@@ -43,9 +43,10 @@ def _load_builtins() -> None:
     from catmodel.models.exemplar import Exemplar
     from catmodel.models.gaussian import Gaussian
     from catmodel.models.guessing import Guessing
+    from catmodel.models.ideal_observer import IdealObserver
     from catmodel.models.prototype import Prototype
 
-    for cls in (Gaussian, Prototype, Exemplar, Alcove, Guessing):
+    for cls in (Gaussian, Prototype, Exemplar, Alcove, IdealObserver, Guessing):
         if cls.name not in _REGISTRY:
             register(cls)
 

@@ -430,7 +430,12 @@ def _legend(fig, learned: LearnedGaussians) -> None:
     )
 
 
-def plot_learned_gaussians(learned: LearnedGaussians, ncols: int | None = None, n_sds=(1.0, 2.0)):
+def plot_learned_gaussians(
+    learned: LearnedGaussians,
+    ncols: int | None = None,
+    n_sds=(1.0, 2.0),
+    title: str = "Gaussian learner",
+):
     """One panel per block: the learner's units, the block's stimuli and responses, and its
     decision boundary (see the module docstring).
 
@@ -442,6 +447,8 @@ def plot_learned_gaussians(learned: LearnedGaussians, ncols: int | None = None, 
         Panels per row (default up to 5).
     n_sds
         The contours drawn for every unit, in standard deviations.
+    title
+        The learner's name in the figure title.
 
     Returns
     -------
@@ -470,6 +477,6 @@ def plot_learned_gaussians(learned: LearnedGaussians, ncols: int | None = None, 
         ax.set_xlabel(learned.features[0])
     for ax in axes[:, 0]:
         ax.set_ylabel(learned.features[1])
-    fig.suptitle(f"Learned Gaussians of participant {learned.participant}")
+    fig.suptitle(f"Learned Gaussians ({title}) of participant {learned.participant}")
     _legend(fig, learned)
     return fig

@@ -24,6 +24,7 @@ VARIANTS: dict[str, list[dict]] = {
     "prototype": [{"delta": True}, {"metric": "euclidean"}],
     "exemplar": [{"memory_decay": True}, {"memory_decay": True, "metric": "euclidean"}],
     "alcove": [{"nodes": "seen"}, {"metric": "euclidean"}],
+    "niw": [{"forgetting": True}, {"category_prior": 0.3}],
 }
 
 

@@ -489,3 +489,29 @@ def test_cli_unknown_participant_is_a_one_line_error(folder, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "nobody" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_ideal_observer_categories_are_drawn_at_their_posterior_means(tmp_path):
+    # an independent check: the centre of each ellipse is the NIW posterior mean computed from
+    # the category's stimuli up to the end of the block (kappa0 m0 + sum x) / (kappa0 + n)
+    niw = make_fit_folder(tmp_path / "niw", n_participants=2, n_trials=60, models=["niw"])
+    participant = default_participant(niw.fits, "niw")
+    learned = learned_gaussians(niw, participant, model_name="niw", grid_size=21)
+    fig = plot_learned_gaussians(learned, title="ideal observer (niw)")
+    assert "ideal observer" in fig._suptitle.get_text()
+    batch = fitted_table(niw).to_batch(standardize=niw.standardization)
+    i = list(batch.learners).index(participant)
+    n0 = float(
+        niw.fits.set_index(["model", "participant"]).loc[("niw", participant), "prior_strength"]
+    )
+    m0 = np.asarray(batch.stim_mean)
+    x = batch.x[i].numpy()
+    fb = batch.feedback[i].numpy()
+    for state in learned.blocks:
+        seen = np.arange(len(fb)) <= state.trial
+        for k in range(2):
+            mine = x[seen & (fb == k)]
+            expected = (n0 * m0 + mine.sum(0)) / (n0 + len(mine))
+            np.testing.assert_allclose(
+                state.means[k], niw.standardization.undo(expected[None])[0], atol=1e-6
+            )
