@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "datasets"
 DEFAULT_OUT = REPO / "results" / "report"
-MODELS = ("gaussian", "prototype", "exemplar", "alcove", "guessing")
+MODELS = ("gaussian", "prototype", "exemplar", "alcove", "niw", "guessing")
 
 
 def parser(description: str) -> argparse.ArgumentParser:
