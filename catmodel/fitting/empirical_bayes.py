@@ -228,21 +228,21 @@ def fit_model_eb(
         evaluations[stage] = evaluations.get(stage, 0) + n
         report(stage, evaluations[stage])
 
-    step = _map_estimates(
+    step = map_estimates(
         objective, pop, group_of, found.rows, found.scale, FIRST_STEP, counted, n_p
     )
     previous = -np.inf
     for iteration in range(1, max_iter + 1):
-        laplace = _laplace(objective, pop, group_of, step, counted)
-        total = float(np.sum(laplace.log_evidence))
+        post = laplace(objective, pop, group_of, step, counted)
+        total = float(np.sum(post.log_evidence))
         pop.history.append(total)
         pop.iterations, pop.change = iteration, abs(total - previous)
         if pop.change < tol:
             pop.converged = True
             break
         previous = total
-        pop = _m_step(pop, group_of, step.scale, laplace.cov)
-        step = _map_estimates(
+        pop = m_step(pop, group_of, step.scale, post.cov)
+        step = map_estimates(
             objective, pop, group_of, np.arange(n_p), step.scale, WARM_STEP, counted, n_p
         )
     if not pop.converged:
@@ -250,7 +250,7 @@ def fit_model_eb(
             f"warning: {model.name}: the EM did not converge in {max_iter} iterations (last "
             f"change of the summed log evidence {pop.change:.3g}, tolerance {tol:g})"
         )
-    post_sd = np.sqrt(np.einsum("pii->pi", laplace.cov))
+    post_sd = np.sqrt(np.einsum("pii->pi", post.cov))
     outside = outside_box_note(model.name, list(batch.learners), pset, step.scale)
     if outside is not None:
         notes.append(outside)
@@ -265,7 +265,7 @@ def fit_model_eb(
         values=pset.scale_to_natural(step.scale),
         scale=step.scale,
         se=post_sd,
-        se_ok=laplace.nll_pd,
+        se_ok=post.nll_pd,
         nll=step.nll,
         n_trials=n_trials,
         converged=converged,
@@ -284,10 +284,10 @@ def fit_model_eb(
             "candidates": found.n_candidates,
             "starts": found.n_starts,
             "em": {**pop.record(), "tolerance": tol, "max_iterations": max_iter},
-            "integrated_bic": integrated_bic(laplace.log_evidence, pop, n_trials),
+            "integrated_bic": integrated_bic(post.log_evidence, pop, n_trials),
         },
         method="eb",
-        log_evidence=laplace.log_evidence,
+        log_evidence=post.log_evidence,
         population=pop,
     )
 
@@ -324,6 +324,10 @@ def outside_box_note(
     )
 
 
+def _ignore(stage: str, evaluations: int) -> None:
+    """A ``counted`` callback that ignores what it hears."""
+
+
 def _penalty(pop: Population, group_of: np.ndarray, rows: np.ndarray, scale: np.ndarray):
     """½ (θ − μ)ᵀ Σ⁻¹ (θ − μ) of learners ``rows`` at ``scale`` (L, F)."""
     d = scale - pop.mean[group_of[rows]]
@@ -331,22 +335,39 @@ def _penalty(pop: Population, group_of: np.ndarray, rows: np.ndarray, scale: np.
     return 0.5 * np.einsum("li,ij,lj->l", d, precision, d)
 
 
-def _map_estimates(
+def map_estimates(
     objective: Objective,
     pop: Population,
     group_of: np.ndarray,
     rows: np.ndarray,
     start: np.ndarray,
     step: float,
-    counted,
-    n_p: int,
+    counted=None,
+    n_p: int | None = None,
 ) -> EStep:
     """E-step: every participant's MAP under ``pop``, by batched Nelder-Mead from each of
     ``start`` (one row per start; ``rows`` its learner), the best start kept per learner.
 
     Nelder-Mead runs in box-width units (``(θ − lower) / width``, unbounded), so that one
     simplex step means the same share of every parameter's box.
+
+    Parameters
+    ----------
+    objective
+        The model's NLL on the batch.
+    pop, group_of
+        The population prior and each learner's group (index into ``pop.groups``).
+    rows, start
+        (S,) learner of every start and (S, F) the starts (scale coordinates).
+    step
+        The first simplex's size, as a share of the box's width.
+    counted
+        ``counted(stage, evaluations)`` hears every batch of evaluations (optional).
+    n_p
+        Learners (default: the batch's).
     """
+    counted = counted or _ignore
+    n_p = objective.batch.n_learners if n_p is None else n_p
     lo, hi = objective.pset.scale_bounds()
     width = hi - lo
     n_f = len(lo)
@@ -375,8 +396,8 @@ def _map_estimates(
     )
 
 
-def _laplace(
-    objective: Objective, pop: Population, group_of: np.ndarray, step: EStep, counted
+def laplace(
+    objective: Objective, pop: Population, group_of: np.ndarray, step: EStep, counted=None
 ) -> Laplace:
     """Posterior precision, covariance and log evidence of every participant at its MAP.
 
@@ -385,6 +406,7 @@ def _laplace(
     posterior there is the prior's: the Laplace approximation never claims more certainty
     than the likelihood's curvature gives.
     """
+    counted = counted or _ignore
     n_p, n_f = step.scale.shape
     precision = np.linalg.inv(pop.cov)
     if n_f == 0:
@@ -415,7 +437,7 @@ def _laplace(
     return Laplace(hessian, cov, nll_pd, log_evidence)
 
 
-def _m_step(
+def m_step(
     pop: Population, group_of: np.ndarray, maps: np.ndarray, post_cov: np.ndarray
 ) -> Population:
     """M-step: group means of the MAPs, and the shared covariance of the MAPs about them
