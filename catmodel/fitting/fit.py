@@ -224,6 +224,8 @@ def fit(
         "ci_level": ci_level if ci else None,
     }
     if method == "eb":
+        # EB's intervals are the Laplace posterior's, whatever interval method was asked for
+        settings["ci"] = "posterior" if ci else "none"
         settings.update({"population": population, "population_by": population_by})
     return FitResult(
         fits=fits,

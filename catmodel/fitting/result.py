@@ -262,6 +262,12 @@ class FitResult:
     def starts_frame(self) -> pd.DataFrame:
         return pd.concat([f.starts_frame() for f in self.fits], ignore_index=True)
 
+    def population_frame(self) -> pd.DataFrame | None:
+        """Every empirical-Bayes model's population table (``population.csv``), or None
+        when no model was fitted by empirical Bayes."""
+        frames = [f.population_frame() for f in self.fits if f.population is not None]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
     def parameter_summary(self) -> pd.DataFrame:
         """Per model and free parameter: how the fitted values spread over participants.
 
@@ -339,6 +345,16 @@ class FitResult:
             "",
             _model_table(self.summary()),
         ]
+        population = self.population_frame()
+        if population is not None:
+            lines += [
+                "",
+                "Empirical Bayes: each model's population on the search scale (log10 for rates,",
+                "logit for probabilities): mean, sd and the mean's standard error; median on",
+                "the natural scale. Parameters are MAP estimates shrunk towards it.",
+                "",
+                _population_table(population),
+            ]
         if self.notes:
             lines += ["", *self.notes]
         return "\n".join(lines)
@@ -365,6 +381,24 @@ def _parameter_table(table: pd.DataFrame) -> str:
         for new, r in zip(first, table.itertuples(), strict=True)
     ]
     return text_table(["model", "parameter", "median", "q1", "q3", "at bound"], rows, left=2)
+
+
+def _population_table(table: pd.DataFrame) -> str:
+    """The population table (:meth:`FitResult.population_frame`) as text."""
+    rows = [
+        [
+            r.model,
+            str(r.condition),
+            r.parameter,
+            _fmt(r.mean),
+            _fmt(r.sd),
+            _fmt(r.se_mean),
+            _fmt(r.median_natural),
+        ]
+        for r in table.itertuples()
+    ]
+    header = ["model", "group", "parameter", "mean", "sd", "se(mean)", "median"]
+    return text_table(header, rows, left=3)
 
 
 def _model_table(table: pd.DataFrame) -> str:
