@@ -8,6 +8,9 @@ A fit folder holds
   intervals), NLL, AIC, BIC, number of parameters and of trials, convergence (empty where it
   is unknown), parameters at a bound, and the condition when the data have one;
 * ``starts.csv`` — the NLL reached from every start;
+* ``population.csv`` — with empirical Bayes: each model's population (per condition with
+  ``--population-by condition``), mean and sd on the search scale, the natural-scale median
+  and the mean's standard error;
 * ``trials.csv.gz`` — the normalised trial table that was fitted, with each trial's predicted
   probability of every response under each model's best fit (``p_<model>_<label>``);
 * ``run.json`` — command, settings (with the parameter overrides as given), model settings and
@@ -45,6 +48,7 @@ from catmodel.models.params import ParameterSet
 from catmodel.simulate.curves import probability_column
 
 FITS = "fits.csv"
+POPULATION = "population.csv"
 STARTS = "starts.csv"
 TRIALS = "trials.csv.gz"
 RUN = "run.json"
@@ -300,6 +304,11 @@ def write_fit_folder(
     write_csv(result.to_frame(), out / FITS)
     write_csv(result.starts_frame(), out / STARTS)
     write_csv(trials_with_predictions(table, batch, result), out / TRIALS)
+    written = [FITS, STARTS, TRIALS]
+    population = result.population_frame()
+    if population is not None:
+        write_csv(population, out / POPULATION)
+        written.append(POPULATION)
     models = {
         f.name: {
             "settings": f.model.settings,
@@ -333,7 +342,7 @@ def write_fit_folder(
             "models": models,
             **record,
         },
-        outputs=[FITS, STARTS, TRIALS],
+        outputs=written,
     )
     return out
 

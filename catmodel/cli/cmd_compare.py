@@ -39,6 +39,17 @@ def add_parser(sub) -> None:
         help="log evidence for group selection: -BIC/2 (default) or -AIC/2",
     )
     p.add_argument(
+        "--bms-prior",
+        default="1",
+        metavar="{1,1/K}",
+        help="Dirichlet prior count of every model in the random-effects BMS: 1 (default, "
+        "SPM's spm_BMS) or 1/K with K models (the VBA toolbox's VBA_groupBMC); written to "
+        "group.csv (bms_prior) and the summary. The BMS uses each participant's Laplace log "
+        "evidence when every model in DIR was fitted with --method eb, -BIC/2 (or -AIC/2) "
+        "otherwise (group.csv's bms_evidence says which); group.csv's integrated_bic holds "
+        "the group-level integrated BIC of the empirical-Bayes models (Huys et al. 2011)",
+    )
+    p.add_argument(
         "--cv",
         choices=["forward", "leave-one-block-out"],
         default=None,
@@ -74,8 +85,9 @@ def run(args: argparse.Namespace) -> None:
     check_options(args)
     folder = read_fit_folder(args.folder)
     crossval = prepare_cross_validation(folder, args) if args.cv else None
-    tables, group = comparison_tables(folder, args.criterion)
+    tables, group = comparison_tables(folder, args.criterion, args.bms_prior)
     print(group.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(group.attrs["message"])
     if "lrt.csv" in tables:
         lrt = tables["lrt.csv"]
         print(lrt.groupby(["restricted", "full"])["p_value"].describe().to_string())
@@ -95,10 +107,14 @@ def check_options(args: argparse.Namespace) -> None:
         raise SettingsError(f"--cv-blocks must be at least 2, not {args.cv_blocks}")
     if args.starts is not None and args.starts < 1:
         raise SettingsError(f"--starts must be at least 1, not {args.starts}")
+    from catmodel.compare.bms import bms_prior
+
+    bms_prior(args.bms_prior, 1)  # an unknown prior stops before the folder is read
 
 
-def comparison_tables(folder, criterion: str):
-    """Every table of the comparison, computed before any is written.
+def comparison_tables(folder, criterion: str, prior: str = "1"):
+    """Every table of the comparison, computed before any is written (``prior``: the BMS's
+    Dirichlet prior, ``"1"`` or ``"1/K"``).
 
     Returns
     -------
@@ -110,7 +126,15 @@ def comparison_tables(folder, criterion: str):
     """
     from catmodel.compare.table import COMPARISON, GROUP, compare_fits
 
-    comparison, group = compare_fits(folder.fits, criterion=criterion)
+    recorded = folder.run.get("models", {})
+    integrated = {
+        name: entry["integrated_bic"]
+        for name, entry in recorded.items()
+        if isinstance(entry, dict) and entry.get("integrated_bic") is not None
+    }
+    comparison, group = compare_fits(
+        folder.fits, criterion=criterion, prior=prior, integrated_bic=integrated
+    )
     tables = {COMPARISON: comparison, GROUP: group}
     tests = nested_tests(folder.fits)
     if tests is not None:

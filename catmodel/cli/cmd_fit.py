@@ -1,4 +1,5 @@
-"""``catmodel fit``: per-participant maximum-likelihood fits of one or several models."""
+"""``catmodel fit``: per-participant fits (maximum likelihood or empirical Bayes) of one or
+several models."""
 
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ from catmodel.cli.data_options import add_data_options, column_map_from_args
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "fit",
-        help="fit models to every participant by maximum likelihood",
+        help="fit models to every participant by maximum likelihood or empirical Bayes",
         description="Fit each model to each participant's trial-by-trial responses: a "
         "batched quasi-random search over the parameter box, then local refinement of the "
         "best starts (in separated regions of the box), then standard errors and confidence "
         "intervals (--ci). Writes fits.csv, starts.csv, trials.csv.gz (with each model's "
-        "predicted response probabilities) and run.json into --out. Into an existing "
+        "predicted response probabilities) and run.json into --out; with --method eb also "
+        "population.csv (each model's population: mean and sd on the search scale, the "
+        "natural-scale median, the mean's standard error). Into an existing "
         "results folder: the files that earlier catmodel runs recorded in its run.json and "
         "that this fit does not rewrite (comparison tables, figures of the old fits) are "
         "removed; any other file is kept.",
@@ -90,6 +93,9 @@ def run(args: argparse.Namespace) -> None:
         progress=True,
         ci=args.ci,
         ci_level=args.ci_level,
+        method=args.method,
+        population=args.population,
+        population_by=args.population_by,
     )
     seconds = time.perf_counter() - t0
     out = write_fit_folder(

@@ -17,6 +17,7 @@ from catmodel.cli.common import (
     parse_settings,
     set_threads,
 )
+from catmodel.errors import SettingsError
 
 
 def add_parser(sub) -> None:
@@ -64,6 +65,8 @@ def run(args: argparse.Namespace) -> None:
 
     check_out_folder(args.out)
     check_search_options(args)
+    if args.population_by is not None:
+        raise SettingsError("--population-by: simulated participants have no conditions")
     set_threads(args.jobs)
     names = args.models if args.models is not None else ",".join(default_models())
     models = build_models(names, parse_settings(args.settings))
@@ -79,6 +82,8 @@ def run(args: argparse.Namespace) -> None:
         starts=args.starts,
         candidates=args.candidates,
         progress=True,
+        method=args.method,
+        population=args.population,
         **design_options,
     )
     out = save_model_recovery(
@@ -89,6 +94,7 @@ def run(args: argparse.Namespace) -> None:
             "participants": args.participants,
             "trials": args.trials,
             "seed": args.seed,
+            "method": args.method,
             "models": {m.name: {"settings": m.settings} for m in models},
         },
     )

@@ -17,6 +17,7 @@ from catmodel.cli.common import (
     parse_settings,
     set_threads,
 )
+from catmodel.errors import SettingsError
 
 
 def add_parser(sub) -> None:
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> None:
 
     check_out_folder(args.out)
     check_search_options(args)
+    if args.population_by is not None:
+        raise SettingsError("--population-by: simulated participants have no conditions")
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
     design_options = parse_design_options(args.design_option)
@@ -70,6 +73,8 @@ def run(args: argparse.Namespace) -> None:
         starts=args.starts,
         candidates=args.candidates,
         progress=True,
+        method=args.method,
+        population=args.population,
         **design_options,
     )
     out = save_parameter_recovery(
@@ -79,6 +84,7 @@ def run(args: argparse.Namespace) -> None:
             "design": args.design,
             "participants": args.participants,
             "trials_per_participant": args.trials,
+            "method": args.method,
         },
     )
     clean_stale_outputs(out, previous)

@@ -146,6 +146,30 @@ def add_search_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGro
         default=None,
         help="CPU threads for the compiled rollouts (default: all cores)",
     )
+    g.add_argument(
+        "--method",
+        choices=["ml", "eb"],
+        default="ml",
+        help="ml (default): maximum likelihood per participant; eb: empirical Bayes, a "
+        "Gaussian population over each model's parameters on their search scale (log10 for "
+        "rates) estimated by EM with Laplace approximations, MAP estimates shrunk towards "
+        "it, posterior sds and a log model evidence per participant (needs at least 3 "
+        "participants; the box only seeds the EM, a MAP may leave it)",
+    )
+    g.add_argument(
+        "--population",
+        choices=["full", "diagonal"],
+        default="full",
+        help="with --method eb: the population's covariance (default full; diagonal with "
+        "fewer than 2 x (free parameters) participants whatever this says)",
+    )
+    g.add_argument(
+        "--population-by",
+        choices=["condition"],
+        default=None,
+        help="with --method eb: one population mean per condition (shared covariance), so "
+        "that differences between conditions are estimated, not shrunk away",
+    )
     return g
 
 
@@ -158,6 +182,13 @@ def check_search_options(args: argparse.Namespace) -> None:
     check_starts(args.starts)
     if hasattr(args, "ci"):
         check_intervals(args.ci, args.ci_level)
+    if getattr(args, "method", "ml") == "ml":
+        for option, value, default in (
+            ("--population", getattr(args, "population", "full"), "full"),
+            ("--population-by", getattr(args, "population_by", None), None),
+        ):
+            if value != default:
+                raise SettingsError(f"{option} needs --method eb")
 
 
 def add_fit_options(parser: argparse.ArgumentParser) -> None:

@@ -2,8 +2,11 @@
 likelihood-ratio tests, and comparisons of fitted parameters between conditions."""
 
 from catmodel.compare.bms import (
+    BMS_PRIORS,
     BMSResult,
+    bms_evidence,
     bms_from_fits,
+    bms_prior,
     dirichlet_exceedance,
     log_evidence_matrix,
     random_effects_bms,
@@ -33,6 +36,7 @@ from catmodel.compare.lrt import (
 from catmodel.compare.table import compare_fits
 
 __all__ = [
+    "BMS_PRIORS",
     "CRITERIA",
     "BMSResult",
     "FitsTableError",
@@ -43,7 +47,9 @@ __all__ = [
     "akaike_weights",
     "analysis_scale",
     "bic",
+    "bms_evidence",
     "bms_from_fits",
+    "bms_prior",
     "chi2_mixture_sf",
     "compare_fits",
     "compare_parameters",

@@ -27,10 +27,15 @@ import pandas as pd
 from scipy import integrate, special, stats
 
 from catmodel.compare.criteria import FitsTableError, check_criterion, check_fits
+from catmodel.errors import SettingsError
 
 __all__ = [
+    "BMS_PRIORS",
+    "LOG_EVIDENCE",
     "BMSResult",
+    "bms_evidence",
     "bms_from_fits",
+    "bms_prior",
     "dirichlet_exceedance",
     "log_evidence_matrix",
     "random_effects_bms",
@@ -299,10 +304,61 @@ def _exceedance_sampled(a: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
     return counts / counts.sum()
 
 
+#: the fits.csv column of the Laplace log evidence of empirical-Bayes fits
+LOG_EVIDENCE = "log_evidence"
+#: the Dirichlet priors of the BMS: SPM's (every count 1) and the VBA toolbox's (1/K)
+BMS_PRIORS = ("1", "1/K")
+
+
+def bms_prior(name: str, n_models: int) -> float:
+    """The Dirichlet prior count of every model for ``--bms-prior`` ``"1"`` (SPM's
+    ``spm_BMS``) or ``"1/K"`` (the VBA toolbox's ``VBA_groupBMC``; K models).
+
+    Raises
+    ------
+    SettingsError
+        For any other name.
+    """
+    text = str(name).strip().upper()
+    if text == "1":
+        return 1.0
+    if text == "1/K":
+        return 1.0 / max(n_models, 1)
+    raise SettingsError(f"--bms-prior must be 1 or 1/K, not {name!r}")
+
+
+def bms_evidence(fits: pd.DataFrame, criterion: str = "bic") -> tuple[str, str]:
+    """Which quantity random-effects BMS uses on ``fits``, and a line saying so.
+
+    The Laplace log evidence of empirical-Bayes fits (column :data:`LOG_EVIDENCE`) when every
+    row has one; ``−criterion / 2`` otherwise (maximum-likelihood fits, or a mix of ML and EB
+    models, whose evidences are not comparable: BIC then serves every model).
+
+    Returns
+    -------
+    quantity, message
+        ``"log_evidence"`` or the criterion, and a line for the summary.
+    """
+    criterion = check_criterion(criterion)
+    if LOG_EVIDENCE in fits.columns:
+        values = pd.to_numeric(fits[LOG_EVIDENCE], errors="coerce")
+        if len(values) and np.isfinite(values).all():
+            return LOG_EVIDENCE, (
+                "random-effects BMS on the Laplace log evidence of the empirical-Bayes fits"
+            )
+        if np.isfinite(values).any():
+            return criterion, (
+                f"random-effects BMS on -{criterion.upper()}/2 for every model: the folder "
+                "mixes empirical-Bayes and maximum-likelihood fits, whose evidences differ"
+            )
+    return criterion, f"random-effects BMS on -{criterion.upper()}/2 (maximum-likelihood fits)"
+
+
 def log_evidence_matrix(
     fits: pd.DataFrame, criterion: str = "bic"
 ) -> tuple[np.ndarray, list[str], list[str]]:
-    """Approximate log evidence ``−criterion / 2`` as a participants × models matrix.
+    """Log evidence as a participants × models matrix: ``−criterion / 2``, or the
+    ``log_evidence`` column itself.
 
     Parameters
     ----------
@@ -310,7 +366,8 @@ def log_evidence_matrix(
         Tidy fits table, one row per participant × model, every participant
         fitted with every model.
     criterion
-        ``"bic"`` (default) or ``"aic"``.
+        ``"bic"`` (default), ``"aic"`` or ``"log_evidence"`` (the Laplace log evidence of
+        empirical-Bayes fits, used as it is).
 
     Returns
     -------
@@ -318,7 +375,8 @@ def log_evidence_matrix(
         ``(matrix, participants, models)``; rows and columns follow the order of
         first appearance in ``fits``.
     """
-    criterion = check_criterion(criterion)
+    evidence = criterion == LOG_EVIDENCE
+    criterion = LOG_EVIDENCE if evidence else check_criterion(criterion)
     check_fits(fits, complete=True)
     participants = list(pd.unique(fits["participant"]))
     models = [str(m) for m in pd.unique(fits["model"])]
@@ -327,7 +385,8 @@ def log_evidence_matrix(
     wide = wide.reindex(index=participants, columns=models)
     if wide.isna().to_numpy().any():
         raise FitsTableError("fits table misses some participant × model fits")
-    return -0.5 * wide.to_numpy(dtype=float), [str(p) for p in participants], models
+    scale = 1.0 if evidence else -0.5
+    return scale * wide.to_numpy(dtype=float), [str(p) for p in participants], models
 
 
 def bms_from_fits(fits: pd.DataFrame, criterion: str = "bic", **kwargs: object) -> BMSResult:
@@ -338,7 +397,8 @@ def bms_from_fits(fits: pd.DataFrame, criterion: str = "bic", **kwargs: object) 
     fits
         Tidy fits table, one row per participant × model.
     criterion
-        ``"bic"`` (default, log evidence −BIC/2) or ``"aic"`` (−AIC/2).
+        ``"bic"`` (default, log evidence −BIC/2), ``"aic"`` (−AIC/2) or ``"log_evidence"``
+        (the column itself).
     **kwargs
         Passed to :func:`random_effects_bms` (``alpha0``, ``tol``,
         ``exceedance_method``, …).

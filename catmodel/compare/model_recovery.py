@@ -43,12 +43,18 @@ def model_recovery(
     starts: int = 5,
     candidates: int | None = None,
     progress: bool = False,
+    method: str = "ml",
+    population: str = "full",
     **design_options,
 ) -> ModelRecovery:
     """Simulate from each model, fit all models, and tabulate the winners.
 
     Each generating model gets its own simulated participants (seeded by ``seed`` and the
-    model's position), on fresh stimulus sequences of ``design``.
+    model's position), on fresh stimulus sequences of ``design``; they do not depend on
+    ``method``. With ``method="eb"`` every model is fitted by empirical Bayes (to each
+    generating model's participants as one group) and each participant's winner is the
+    model with the highest Laplace log evidence (the study's criterion is then
+    ``"log_evidence"``).
     """
     names = [m.name for m in models]
     all_fits = []
@@ -65,6 +71,8 @@ def model_recovery(
             seed=seed,
             progress=progress,
             ci="wald",
+            method=method,
+            population=population,
         )
         frame = result.to_frame()
         frame["generating"] = generator.name
@@ -72,6 +80,9 @@ def model_recovery(
         all_fits.append(frame)
     fits = pd.concat(all_fits, ignore_index=True)
     comparison = per_participant(fits.drop(columns=["generating"]), criterion=criterion)
+    if method == "eb":
+        comparison = _best_by_evidence(comparison, fits)
+        criterion = "log_evidence"
     generating = fits.drop_duplicates("participant").set_index("participant")["generating"]
     best = comparison[comparison["best"]].set_index("participant")["model"]
     counts = pd.crosstab(generating.loc[best.index], best).reindex(
@@ -86,6 +97,18 @@ def model_recovery(
         fits=fits,
         criterion=criterion,
     )
+
+
+def _best_by_evidence(comparison: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
+    """The comparison with ``log_evidence`` added and ``best`` marking each participant's
+    model of highest log evidence (the first listed on a tie)."""
+    evidence = fits.set_index(["participant", "model"])["log_evidence"]
+    out = comparison.copy()
+    keys = pd.MultiIndex.from_frame(out[["participant", "model"]])
+    out["log_evidence"] = evidence.reindex(keys).to_numpy(dtype=float)
+    winners = out.groupby("participant", sort=False)["log_evidence"].idxmax()  # first on a tie
+    out["best"] = out.index.isin(winners)
+    return out
 
 
 def _tidy(matrix: pd.DataFrame) -> pd.DataFrame:

@@ -93,12 +93,17 @@ def parameter_recovery(
     candidates: int | None = None,
     progress: bool = False,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+    method: str = "ml",
+    population: str = "full",
     **design_options,
 ) -> ParameterRecovery:
     """Simulate ``n_participants`` on ``design`` with parameters drawn from the generating box,
     fit them, and summarise how well each parameter is recovered.
 
     ``bounds`` narrows the fitting box (and with it the generating box) of some parameters.
+    ``method`` is the fitting method (``"ml"`` or ``"eb"``, see
+    :func:`catmodel.fitting.fit.fit`); the simulated participants do not depend on it, so
+    the same seed gives the same data to both.
     """
     table, batch, true = simulate_participants(
         model, design, n_participants, n_trials, seed, bounds=bounds, **design_options
@@ -111,7 +116,9 @@ def parameter_recovery(
         seed=seed,
         progress=progress,
         bounds=bounds,
-        ci="wald",  # the study reads estimates only
+        ci="wald",  # the study reads estimates only (EB: the posterior intervals)
+        method=method,
+        population=population,
     )
     recovery, summary, corr = recovery_tables(model, batch, result.fits[0], true)
     return ParameterRecovery(

@@ -89,8 +89,11 @@ def fit(
     progress: bool = False,
     ci: str | None = "profile",
     ci_level: float = 0.95,
+    method: str = "ml",
+    population: str = "full",
+    population_by: str | None = None,
 ) -> FitResult:
-    """Fit one or several models to every learner by maximum likelihood.
+    """Fit one or several models to every learner by maximum likelihood or empirical Bayes.
 
     Parameters
     ----------
@@ -137,9 +140,24 @@ def fit(
         gets none (NaN).
     ci_level
         Confidence level of the intervals, between 0 and 1.
+    method
+        ``"ml"`` (default): maximum likelihood per participant; ``"eb"``: empirical Bayes
+        (:func:`~catmodel.fitting.empirical_bayes.fit_model_eb`: a Gaussian population over
+        the parameters, MAP estimates, Laplace log evidence). EB seeds its EM with the search
+        (``starts``, ``candidates``, ``seed``), ignores ``refine`` and gives posterior
+        intervals (MAP ± z posterior sd) at ``ci_level`` unless ``ci`` is None/``"none"``.
+    population, population_by
+        EB only: ``"full"`` or ``"diagonal"`` population covariance, and ``None`` or
+        ``"condition"`` (one population mean per condition).
     """
+    from catmodel.fitting.empirical_bayes import check_population, fit_model_eb
+
     check_starts(starts)
     ci = check_intervals(ci, ci_level)
+    if method not in METHODS_FIT:
+        raise SettingsError(f"unknown method {method!r} (--method: ml or eb)")
+    if method == "eb":
+        check_population(population, population_by)
     batch = (
         data
         if hasattr(data, "n_trials") and hasattr(data, "x")
@@ -151,9 +169,85 @@ def fit(
     bar = None
     if progress:
         bar = _progress(
-            batch, model_list, psets, starts, candidates, refine, refine_options, ci == "profile"
+            batch,
+            model_list,
+            psets,
+            starts,
+            candidates,
+            refine,
+            refine_options,
+            ci == "profile" and method == "ml",
         )
-    fits = [
+    eb_notes: list[str] = []
+    if method == "eb":
+        fits = [
+            fit_model_eb(
+                model,
+                batch,
+                pset,
+                population=population,
+                by=population_by,
+                starts=starts,
+                candidates=candidates,
+                seed=seed,
+                ci_level=ci_level if ci else None,
+                report=bar.reporter(i) if bar is not None else None,
+                notes=eb_notes,
+            )
+            for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
+        ]
+    else:
+        fits = _fit_ml(
+            batch,
+            model_list,
+            psets,
+            starts,
+            candidates,
+            seed,
+            refine,
+            refine_options,
+            ci,
+            ci_level,
+            bar,
+        )
+    if bar is not None:
+        bar.close()
+    settings = {
+        "method": method,
+        "starts": starts,
+        "start_separation": START_SEPARATION,
+        "candidates": candidates,
+        "seed": seed,
+        "refine": refine,
+        "standardize": standardize,
+        "ci": ci or "none",
+        "ci_level": ci_level if ci else None,
+    }
+    if method == "eb":
+        # EB's intervals are the Laplace posterior's, whatever interval method was asked for
+        settings["ci"] = "posterior" if ci else "none"
+        settings.update({"population": population, "population_by": population_by})
+    return FitResult(
+        fits=fits,
+        standardization=batch.standardization,
+        settings=settings,
+        notes=[
+            *few_trials_warnings(batch, model_list, psets),
+            *(note for f in fits if (note := chance_warning(f)) is not None),
+            *eb_notes,
+        ],
+    )
+
+
+#: the fitting methods: maximum likelihood, empirical Bayes
+METHODS_FIT = ("ml", "eb")
+
+
+def _fit_ml(
+    batch, model_list, psets, starts, candidates, seed, refine, refine_options, ci, ci_level, bar
+) -> list[ModelFit]:
+    """Maximum-likelihood fits of every model (:func:`fit_model`)."""
+    return [
         fit_model(
             model,
             batch,
@@ -169,26 +263,6 @@ def fit(
         )
         for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
     ]
-    if bar is not None:
-        bar.close()
-    return FitResult(
-        fits=fits,
-        standardization=batch.standardization,
-        settings={
-            "starts": starts,
-            "start_separation": START_SEPARATION,
-            "candidates": candidates,
-            "seed": seed,
-            "refine": refine,
-            "standardize": standardize,
-            "ci": ci or "none",
-            "ci_level": ci_level if ci else None,
-        },
-        notes=[
-            *few_trials_warnings(batch, model_list, psets),
-            *(note for f in fits if (note := chance_warning(f)) is not None),
-        ],
-    )
 
 
 def check_intervals(ci: str | None, level: float) -> str | None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from catmodel.fitting.intervals import Intervals
+from catmodel.fitting.population import Population
 from catmodel.models.base import Model, Param
 from catmodel.models.params import ParameterSet
 
@@ -65,6 +66,16 @@ class ModelFit:
         (P,) a learning model whose predictions at the best fit are chance on every trial
         (every response probability within 1e-6 of 1/K): it learned nothing from the
         learner's data (such fits are not converged, and :attr:`FitResult.notes` names them).
+    method
+        ``"ml"`` (maximum likelihood) or ``"eb"`` (empirical Bayes,
+        :mod:`catmodel.fitting.empirical_bayes`). For ``"eb"`` the parameters are MAP
+        estimates, ``nll`` is the NLL at the MAP, ``se`` holds posterior standard deviations
+        (fits.csv ``post_sd_log10_<p>``, ``post_sd_logit_<p>``, ``post_sd_<p>``) and the
+        intervals are posterior intervals (MAP ± z posterior sd, search scale).
+    log_evidence
+        (P,) Laplace log model evidence per participant (``"eb"`` only; None for ML).
+    population
+        The fitted population distribution (``"eb"`` only).
     """
 
     model: Model
@@ -88,6 +99,9 @@ class ModelFit:
     seconds: float = 0.0
     evaluations: int = 0
     info: dict = field(default_factory=dict)
+    method: str = "ml"
+    log_evidence: np.ndarray | None = None
+    population: Population | None = None
 
     @property
     def name(self) -> str:
@@ -114,8 +128,12 @@ class ModelFit:
             frame[name] = self.values[name]
         free = self.pset.free_names
         for p in self.pset.params:
-            column = se_column(p)
+            column = self._uncertainty_column(p)
             frame[column] = self.se[:, free.index(p.name)] if p.name in free else np.nan
+        frame["method"] = self.method
+        frame["log_evidence"] = (
+            np.nan if self.log_evidence is None else np.asarray(self.log_evidence, dtype=float)
+        )
         frame["nll"] = self.nll
         frame["aic"] = self.aic
         frame["bic"] = self.bic
@@ -161,10 +179,21 @@ class ModelFit:
             for i in range(n)
         ]
 
+    def _uncertainty_column(self, param: Param) -> str:
+        """The column of a parameter's uncertainty: its standard error (ML) or its posterior
+        standard deviation (EB), named by the scale it is on."""
+        return post_sd_column(param) if self.method == "eb" else se_column(param)
+
+    def population_frame(self) -> pd.DataFrame | None:
+        """The population table of an empirical-Bayes fit (None for ML)."""
+        if self.population is None:
+            return None
+        return self.population.to_frame(self.name, self.pset)
+
     def parameter_columns(self, name: str) -> list[str]:
         """The columns of :meth:`to_frame` that belong to parameter ``name``, in order: its
         value, its standard error and, with intervals, their ends."""
-        columns = [name, se_column(self.pset[name])]
+        columns = [name, self._uncertainty_column(self.pset[name])]
         if self.intervals is not None:
             columns += [f"ci_low_{name}", f"ci_high_{name}"]
         return columns
@@ -223,7 +252,8 @@ class FitResult:
         frames = [f.to_frame() for f in self.fits]
         frame = pd.concat(frames, ignore_index=True, sort=False)
         lead = ["participant", "model"] + (["condition"] if "condition" in frame else [])
-        stats = ["nll", "aic", "bic", "n_params", "n_trials", "converged", "at_bound", "hessian_pd"]
+        stats = ["method", "log_evidence", "nll", "aic", "bic", "n_params", "n_trials"]
+        stats += ["converged", "at_bound", "hessian_pd"]
         stats += ["ci_at_edge"] if "ci_at_edge" in frame else []
         # each parameter followed by its uncertainty, parameters in the order models declare
         ordered = [c for f in self.fits for name in f.pset.names for c in f.parameter_columns(name)]
@@ -231,6 +261,12 @@ class FitResult:
 
     def starts_frame(self) -> pd.DataFrame:
         return pd.concat([f.starts_frame() for f in self.fits], ignore_index=True)
+
+    def population_frame(self) -> pd.DataFrame | None:
+        """Every empirical-Bayes model's population table (``population.csv``), or None
+        when no model was fitted by empirical Bayes."""
+        frames = [f.population_frame() for f in self.fits if f.population is not None]
+        return pd.concat(frames, ignore_index=True) if frames else None
 
     def parameter_summary(self) -> pd.DataFrame:
         """Per model and free parameter: how the fitted values spread over participants.
@@ -309,6 +345,16 @@ class FitResult:
             "",
             _model_table(self.summary()),
         ]
+        population = self.population_frame()
+        if population is not None:
+            lines += [
+                "",
+                "Empirical Bayes: each model's population on the search scale (log10 for rates,",
+                "logit for probabilities): mean, sd and the mean's standard error; median on",
+                "the natural scale. Parameters are MAP estimates shrunk towards it.",
+                "",
+                _population_table(population),
+            ]
         if self.notes:
             lines += ["", *self.notes]
         return "\n".join(lines)
@@ -335,6 +381,24 @@ def _parameter_table(table: pd.DataFrame) -> str:
         for new, r in zip(first, table.itertuples(), strict=True)
     ]
     return text_table(["model", "parameter", "median", "q1", "q3", "at bound"], rows, left=2)
+
+
+def _population_table(table: pd.DataFrame) -> str:
+    """The population table (:meth:`FitResult.population_frame`) as text."""
+    rows = [
+        [
+            r.model,
+            str(r.condition),
+            r.parameter,
+            _fmt(r.mean),
+            _fmt(r.sd),
+            _fmt(r.se_mean),
+            _fmt(r.median_natural),
+        ]
+        for r in table.itertuples()
+    ]
+    header = ["model", "group", "parameter", "mean", "sd", "se(mean)", "median"]
+    return text_table(header, rows, left=3)
 
 
 def _model_table(table: pd.DataFrame) -> str:
@@ -365,6 +429,13 @@ def se_column(param: Param) -> str:
     """The fits.csv column of a parameter's standard error: ``se_log10_<p>`` for a log-scaled
     parameter, ``se_logit_<p>`` for a logit-scaled one, ``se_<p>`` for a linear one."""
     return SE_PREFIX[param.scale] + param.name
+
+
+def post_sd_column(param: Param) -> str:
+    """The fits.csv column of a parameter's posterior standard deviation (empirical Bayes),
+    named like its standard error: ``post_sd_log10_<p>``, ``post_sd_logit_<p>``,
+    ``post_sd_<p>``."""
+    return "post_sd_" + se_column(param)[len("se_") :]
 
 
 def convergence_shares(converged) -> tuple[float, float]:

@@ -22,7 +22,13 @@ def test_group_table_contents(fits):
         "expected_frequency",
         "exceedance",
         "protected_exceedance",
+        "integrated_bic",
+        "bms_evidence",
+        "bms_prior",
     ]
+    # ML fits: the BMS ran on -BIC/2 with SPM's prior, and no model has an integrated BIC
+    assert (group["bms_evidence"] == "bic").all() and (group["bms_prior"] == "1").all()
+    assert group["integrated_bic"].isna().all()
     assert comparison.equals(per_participant(fits, "bic"))
     indexed = group.set_index("model")
     for model, rows in fits.groupby("model"):
