@@ -12,7 +12,10 @@ EM with Laplace approximations (Huys et al. 2011, PLoS Comput Biol 7:e1002028):
   separated starts); the temperature is an ordinary search parameter here (the prior depends
   on it, so it cannot be profiled out). Later E-steps start from the previous MAPs;
 * **Laplace**: the posterior covariance is the inverse of ``H = ∇²NLL(MAP) + Σ⁻¹``
-  (the NLL's Hessian by finite differences, :mod:`catmodel.fitting.hessian`);
+  (the NLL's Hessian by finite differences, :mod:`catmodel.fitting.hessian`); the reported
+  posterior sds and intervals are then importance-sampled around it
+  (:mod:`catmodel.fitting.posterior_sampling`), since the Gaussian is too narrow where the
+  likelihood is not quadratic;
 * **M-step**: ``μ_g`` = mean of the group's MAPs, ``Σ`` = mean over participants of
   ``(MAP − μ_g)(MAP − μ_g)ᵀ + H⁻¹`` (its diagonal for a diagonal population; variances
   floored at :data:`VARIANCE_FLOOR`).
@@ -41,10 +44,11 @@ import pandas as pd
 from catmodel.errors import SettingsError
 from catmodel.fitting.fit import HESSIAN_STEP, search_starts
 from catmodel.fitting.hessian import finite_difference_hessian, stencil_size
-from catmodel.fitting.intervals import wald_intervals
+from catmodel.fitting.intervals import Intervals
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.neldermead import batched_nelder_mead
 from catmodel.fitting.population import Population
+from catmodel.fitting.posterior_sampling import sample_posterior
 from catmodel.fitting.progress import Report, ignore_report
 from catmodel.fitting.result import ModelFit
 from catmodel.models.base import Model
@@ -72,6 +76,10 @@ FIRST_STEP, WARM_STEP = 0.1, 0.02
 NM_FATOL, NM_XATOL = 1e-5, 1e-3
 #: a MAP this far outside the box (share of its width) is named in the notes
 OUTSIDE_BOX = 0.1
+#: importance draws per participant for the M-step's posterior moments
+M_STEP_DRAWS = 256
+#: fewer effective importance draws than this and a participant's intervals are noted as rough
+LOW_ESS = 30
 
 
 @dataclass
@@ -241,7 +249,18 @@ def fit_model_eb(
             pop.converged = True
             break
         previous = total
-        pop = m_step(pop, group_of, step.scale, post.cov)
+        # the M-step needs each posterior's mean and covariance: importance draws around
+        # the Laplace approximation give them where the likelihood is not quadratic
+        moments = sample_posterior(
+            log_posterior(objective, pop, group_of),
+            step.scale,
+            post.cov,
+            n_draws=M_STEP_DRAWS,
+            # the same draws (in proposal units) every iteration: the EM's objective then
+            # changes smoothly with the population instead of with fresh Monte Carlo noise
+            seed=seed,
+        )
+        pop = m_step(pop, group_of, moments.mean, moments.cov)
         step = map_estimates(
             objective, pop, group_of, np.arange(n_p), step.scale, WARM_STEP, counted, n_p
         )
@@ -254,7 +273,27 @@ def fit_model_eb(
     outside = outside_box_note(model.name, list(batch.learners), pset, step.scale)
     if outside is not None:
         notes.append(outside)
-    intervals = wald_intervals(step.scale, post_sd, ci_level) if ci_level else None
+    intervals = None
+    if ci_level and n_f:
+        # the Laplace Gaussian is too narrow where the likelihood is not quadratic: the
+        # reported sds and intervals come from importance draws of the posterior itself
+        sampled = sample_posterior(
+            log_posterior(objective, pop, group_of),
+            step.scale,
+            post.cov,
+            level=ci_level,
+            seed=seed,
+        )
+        post_sd = sampled.sd
+        edge = np.zeros(step.scale.shape, dtype=bool)
+        intervals = Intervals(sampled.low, sampled.high, edge, edge.copy())
+        few = int(np.sum(sampled.ess < LOW_ESS))
+        if few:
+            notes.append(
+                f"note: {model.name}: for {few} participant(s) fewer than {LOW_ESS} effective "
+                "importance draws back the posterior intervals (a posterior far from the "
+                "Laplace approximation); their intervals are rough"
+            )
     converged = pd.array(step.converged & pop.converged, dtype="boolean")
     n_trials = (batch.response >= 0).sum(1).cpu().numpy()
     return ModelFit(
@@ -322,6 +361,17 @@ def outside_box_note(
         f"more than {OUTSIDE_BOX:.0%} of its width: {named}; empirical Bayes has no box (the "
         "population prior holds the estimates), so these are kept as found"
     )
+
+
+def log_posterior(objective: Objective, pop: Population, group_of: np.ndarray):
+    """``f(rows, scale)``: the unnormalised log posterior ``-NLL - ½ (θ − μ)ᵀ Σ⁻¹ (θ − μ)``
+    of learners ``rows`` under ``pop`` (for :func:`~catmodel.fitting.posterior_sampling.
+    sample_posterior`)."""
+
+    def f(rows: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        return -objective.nll_at(rows, scale) - _penalty(pop, group_of, rows, scale)
+
+    return f
 
 
 def _ignore(stage: str, evaluations: int) -> None:
