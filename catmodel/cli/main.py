@@ -20,6 +20,7 @@ COMMANDS = (
     "simulate",
     "figures",
     "models",
+    "strategies",
 )
 
 
