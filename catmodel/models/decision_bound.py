@@ -312,7 +312,7 @@ class GeneralQuadratic(DecisionBound):
                 -3.0,
                 3.0,
                 "linear",
-                generating=(0.3, 0.6),
+                generating=(0.8, 1.5),
                 doc="curvature along the line (the coefficient of v²)",
             ),
             Param(
