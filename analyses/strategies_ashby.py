@@ -4,9 +4,9 @@ The single-task baselines of the data set (no task switching, two categories): `
 unidimensional rule on ellipse length), ``ii2`` (an information-integration bound) and ``cj2``
 (a conjunctive rule), 7 participants each, 560 trials. The condition is coded in the file name
 (``ud2sub3.txt.gz``); this script reads it from the participant id, which is the file name.
-Every strategy is fitted to each participant's blocks of 100 trials (the last 60 trials join
-block 5) with ``catmodel.compare.strategies`` — what ``catmodel strategies`` does — and the
-table and figure are written.
+Every strategy is fitted to each participant's blocks of 100 trials (the last 60 trials are a
+sixth block: not shorter than half a block) with ``catmodel.compare.strategies`` — what
+``catmodel strategies`` does — and the table and figure are written.
 
     python -m analyses.strategies_ashby [--quick] [--out results/report]
 """

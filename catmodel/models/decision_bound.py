@@ -38,11 +38,13 @@ offsets are z scores and σ is in SDs of the stimuli.
 Boxes (fitting; generating, where recovery studies draw true values). Criteria, offsets, centre:
 [-3, 3]; generating [-0.5, 0.5] (bounds through the middle of the stimuli). ``noise``: log,
 [10^-2.5, 10^1]; generating [0.05, 0.3] (a simulated participant agrees with its own bound on at
-least 85 % of the trials of the rb and ii designs; ``catmodel.compare.strategies`` measures
-it). ``angle``: [-180, 180] degrees; generating [20, 70] (at least 20° from both axes, else it is
-a unidimensional rule; the second category up and to the right, as in the ii design).
-``curve_along``: [-3, 3], generating [0.3, 0.6] (a bend of 1.2 to 2.4 SDs over ±2 SDs along the
-bound, so a gqc is not a glc); ``curve_across``: [-3, 3], generating [-0.1, 0.1]. The lapse is
+least 85 % of the trials of the rb and ii designs, as
+:func:`catmodel.compare.strategy_recovery.expected_accuracies` measures). ``angle``:
+[-180, 180] degrees; generating [20, 70] (at least 20° from both axes, else it is a
+unidimensional rule; the second category up and to the right, as in the ii design).
+``curve_along``: [-3, 3], generating [0.8, 1.5] (a U bent 3 to 6 SDs at ±2 SDs along the
+line: gentler bends were taken for a glc, bends of 0.3-0.6 for a conjunction's corner in half of
+the simulated blocks); ``curve_across``: [-3, 3], generating [-0.1, 0.1]. The lapse is
 fixed at 0.01 unless freed.
 """
 
