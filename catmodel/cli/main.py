@@ -21,6 +21,7 @@ COMMANDS = (
     "figures",
     "models",
     "datasets",
+    "strategies",
 )
 
 

@@ -4,8 +4,9 @@
 comma-separated string (or names, or instances) with ``--set`` settings routed to the models
 that have them. Every model class carries a ``role``: ``"learning"`` models (the Gaussian,
 prototype, exemplar and ALCOVE learners) make up the default lists of studies that compare
-learners (:func:`default_models`); ``"response-only"`` models (the guessing floor) are fitted
-and compared when asked for, but join no default list.
+learners (:func:`default_models`); ``"response-only"`` models (the guessing floor and the
+decision-bound strategies of :mod:`catmodel.models.decision_bound`) are fitted and compared
+when asked for, but join no default list.
 """
 
 from __future__ import annotations
@@ -40,13 +41,14 @@ def register(cls: type[Model]) -> type[Model]:
 def _load_builtins() -> None:
     # imported here so that importing the registry never imports every model eagerly
     from catmodel.models.alcove import Alcove
+    from catmodel.models.decision_bound import MODELS as DECISION_BOUND
     from catmodel.models.exemplar import Exemplar
     from catmodel.models.gaussian import Gaussian
     from catmodel.models.guessing import Guessing
     from catmodel.models.ideal_observer import IdealObserver
     from catmodel.models.prototype import Prototype
 
-    for cls in (Gaussian, Prototype, Exemplar, Alcove, IdealObserver, Guessing):
+    for cls in (Gaussian, Prototype, Exemplar, Alcove, IdealObserver, Guessing, *DECISION_BOUND):
         if cls.name not in _REGISTRY:
             register(cls)
 
