@@ -478,6 +478,9 @@ def main(argv=None) -> int:
         help="comma-separated phenomena to run (default: all)",
     )
     args = p.parse_args(argv)
+    unknown = sorted(set(args.only.split(",")) - set(PHENOMENA))
+    if unknown:
+        p.error(f"unknown phenomenon {unknown[0]!r} (phenomena: {', '.join(PHENOMENA)})")
     if not SHARED.exists():
         print(f"skipped: {SHARED} is absent (the shared data sets are not in this checkout)")
         return 0
