@@ -23,9 +23,10 @@ GRADIENT = "P(correct) new low, medium, high distortion"
 RBII = "accuracy RB - II (ud2, cj2 vs ii2)"
 CATNUM = "accuracy 2 - 4 categories (trials 1-300)"
 
-#: what each model reproduces in the quick run (seed 0), as in the README's table
+#: what each model reproduces in the quick run (seed 0), as in the README's table. The Gaussian
+#: learner's prototype - old (+0.0003, a tie) is not pinned: rounding could flip its sign.
 REPRODUCED = {
-    "gaussian": {("shj", SHJ_ORDER), ("dots", PROTO), ("rbii", RBII), ("catnum", CATNUM)},
+    "gaussian": {("shj", SHJ_ORDER), ("rbii", RBII), ("catnum", CATNUM)},
     "prototype": {("dots", PROTO), ("dots", GRADIENT), ("rbii", RBII), ("catnum", CATNUM)},
     "exemplar": {
         ("shj", SHJ_ORDER),
