@@ -4,10 +4,11 @@
 
 Runs, in order: the demo and the robustness benchmark of the Gaussian learner, simulation
 studies (parameter and model recovery), fits of the shipped simulated data, the real
-two-category data set (crossley_cat_unlearn_2cat, first 300 trials) and the
-Shepard-Hovland-Jenkins benchmark; then writes ``REPORT.md`` in the results folder linking every
-figure and table. Parts that need ``../shared/datasets`` skip cleanly without it. ``--quick``
-runs everything on a tiny subset (what CI does).
+two-category data set (crossley_cat_unlearn_2cat, first 300 trials), the
+Shepard-Hovland-Jenkins benchmark and the benchmark-phenomena table (``analyses.phenomena``);
+then writes ``REPORT.md`` in the results folder linking every figure and table. Parts that
+need ``../shared/datasets`` skip cleanly without it. ``--quick`` runs everything on a tiny
+subset (what CI does).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from analyses import crossley_2cat, readme_figures, recovery, shj, simulated
+from analyses import crossley_2cat, phenomena, readme_figures, recovery, shj, simulated
 from analyses.common import REPO, parser
 
 
@@ -88,7 +89,7 @@ def main(argv=None) -> int:
         ["--quick"] if args.quick else []
     )
     demo_and_robustness(args.out, args.quick)
-    for module in (recovery, simulated, crossley_2cat, shj):
+    for module in (recovery, simulated, crossley_2cat, shj, phenomena):
         print(f"--- {module.__name__}")
         module.main(common)
     report(args.out)
