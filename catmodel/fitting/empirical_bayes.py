@@ -16,9 +16,11 @@ EM with Laplace approximations (Huys et al. 2011, PLoS Comput Biol 7:e1002028):
   posterior sds and intervals are then importance-sampled around it
   (:mod:`catmodel.fitting.posterior_sampling`), since the Gaussian is too narrow where the
   likelihood is not quadratic;
-* **M-step**: ``μ_g`` = mean of the group's MAPs, ``Σ`` = mean over participants of
-  ``(MAP − μ_g)(MAP − μ_g)ᵀ + H⁻¹`` (its diagonal for a diagonal population; variances
-  floored at :data:`VARIANCE_FLOOR`).
+* **M-step**: ``μ_g`` = mean of the group's posterior means, ``Σ`` = mean over participants
+  of ``(m − μ_g)(m − μ_g)ᵀ + C`` with ``m`` and ``C`` each posterior's mean and covariance,
+  both importance-sampled around the Laplace approximation (the same draws, in proposal units,
+  every iteration); its diagonal for a diagonal population; variances floored at
+  :data:`VARIANCE_FLOOR`.
 
 The EM stops when the summed Laplace log evidence changes by less than ``tol``. Each
 participant's log evidence is ``−NLL(MAP) + log N(MAP; μ, Σ) + (F/2) log 2π − ½ log det H``
@@ -490,8 +492,9 @@ def laplace(
 def m_step(
     pop: Population, group_of: np.ndarray, maps: np.ndarray, post_cov: np.ndarray
 ) -> Population:
-    """M-step: group means of the MAPs, and the shared covariance of the MAPs about them
-    plus the mean posterior covariance (diagonal for a diagonal population), floored."""
+    """M-step: group means of ``maps`` (the posterior means, or the MAPs), and the shared
+    covariance of them about those means plus the mean posterior covariance (diagonal for a
+    diagonal population), floored."""
     n_g = len(pop.groups)
     mean = np.stack([maps[group_of == g].mean(axis=0) for g in range(n_g)])
     d = maps - mean[group_of]
