@@ -36,6 +36,13 @@ REPRODUCED = {
         ("catnum", CATNUM),
     },
     "alcove": {("dots", PROTO), ("dots", GRADIENT), ("rbii", RBII), ("catnum", CATNUM)},
+    "niw": {
+        ("shj", SHJ_ORDER),
+        ("dots", PROTO),
+        ("dots", GRADIENT),
+        ("rbii", RBII),
+        ("catnum", CATNUM),
+    },
 }
 
 
