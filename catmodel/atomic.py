@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from catmodel.interrupt import deferred
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -16,8 +18,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     Use it for writers that want a file name (``DataFrame.to_csv``, ``Figure.savefig``).
     The suffix of ``path`` is kept, so libraries that look at it (compression, image
-    format) behave as they would for the real name.
+    format) behave as they would for the real name. A Ctrl-C meanwhile is held until the
+    file is in place or removed (:func:`catmodel.interrupt.deferred`), so no temporary file
+    is left behind.
     """
+    with deferred():
+        with _atomic_path(path) as tmp:
+            yield tmp
+
+
+@contextlib.contextmanager
+def _atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(target.suffixes)
