@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -53,10 +55,24 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
 
 
 def write_csv(frame, path: str | os.PathLike, **kwargs) -> Path:
-    """Write a pandas DataFrame as CSV atomically (gzip when the name ends in ``.gz``)."""
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, **kwargs)
-    return Path(path)
+    """Write a pandas DataFrame as CSV atomically (gzip when the name ends in ``.gz``).
+
+    A gzip file's header holds a time stamp and a file name; here they are zero and the
+    target's own name (not the temporary one), so the same table always gives the same bytes
+    (a resumed run's files equal an uninterrupted run's).
+    """
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        if target.suffix != ".gz":
+            frame.to_csv(tmp, index=False, **kwargs)
+        else:
+            with (
+                open(tmp, "wb") as raw,
+                gzip.GzipFile(filename=target.name, mode="wb", fileobj=raw, mtime=0) as packed,
+                io.TextIOWrapper(packed, encoding="utf-8", newline="") as text,
+            ):
+                frame.to_csv(text, index=False, **kwargs)
+    return target
 
 
 def _umask() -> int:
