@@ -17,6 +17,7 @@ from catmodel.cli.common import (
     parse_settings,
     set_threads,
 )
+from catmodel.cli.run_options import add_device_options, check_run_options
 
 
 def add_parser(sub) -> None:
@@ -46,6 +47,7 @@ def add_parser(sub) -> None:
     p.add_argument("--criterion", choices=["bic", "aic"], default="bic")
     add_design_options(p)
     add_search_options(p)
+    add_device_options(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace) -> None:
 
     check_out_folder(args.out)
     check_search_options(args)
+    check_run_options(args)
     set_threads(args.jobs)
     names = args.models if args.models is not None else ",".join(default_models())
     models = build_models(names, parse_settings(args.settings))
@@ -79,6 +82,8 @@ def run(args: argparse.Namespace) -> None:
         starts=args.starts,
         candidates=args.candidates,
         progress=True,
+        device=args.device,
+        dtype=args.dtype,
         **design_options,
     )
     out = save_model_recovery(

@@ -17,6 +17,7 @@ from catmodel.cli.common import (
     parse_settings,
     set_threads,
 )
+from catmodel.cli.run_options import add_device_options, check_run_options
 
 
 def add_parser(sub) -> None:
@@ -40,6 +41,7 @@ def add_parser(sub) -> None:
     )
     add_design_options(p)
     add_search_options(p)
+    add_device_options(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -57,6 +59,7 @@ def run(args: argparse.Namespace) -> None:
 
     check_out_folder(args.out)
     check_search_options(args)
+    check_run_options(args)
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
     design_options = parse_design_options(args.design_option)
@@ -70,6 +73,8 @@ def run(args: argparse.Namespace) -> None:
         starts=args.starts,
         candidates=args.candidates,
         progress=True,
+        device=args.device,
+        dtype=args.dtype,
         **design_options,
     )
     out = save_parameter_recovery(

@@ -43,12 +43,15 @@ def model_recovery(
     starts: int = 5,
     candidates: int | None = None,
     progress: bool = False,
+    device: str = "cpu",
+    dtype: str = "float64",
     **design_options,
 ) -> ModelRecovery:
     """Simulate from each model, fit all models, and tabulate the winners.
 
     Each generating model gets its own simulated participants (seeded by ``seed`` and the
-    model's position), on fresh stimulus sequences of ``design``.
+    model's position), on fresh stimulus sequences of ``design``. ``device`` and ``dtype``
+    say where the fits run (:func:`catmodel.fitting.fit.fit`).
     """
     names = [m.name for m in models]
     all_fits = []
@@ -64,6 +67,8 @@ def model_recovery(
             candidates=candidates,
             seed=seed,
             progress=progress,
+            device=device,
+            dtype=dtype,
             ci="wald",
         )
         frame = result.to_frame()

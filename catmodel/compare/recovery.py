@@ -92,12 +92,15 @@ def parameter_recovery(
     starts: int = 5,
     candidates: int | None = None,
     progress: bool = False,
+    device: str = "cpu",
+    dtype: str = "float64",
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     **design_options,
 ) -> ParameterRecovery:
     """Simulate ``n_participants`` on ``design`` with parameters drawn from the generating box,
     fit them, and summarise how well each parameter is recovered.
 
+    ``device`` and ``dtype`` say where the fits run (:func:`catmodel.fitting.fit.fit`).
     ``bounds`` narrows the fitting box (and with it the generating box) of some parameters.
     """
     table, batch, true = simulate_participants(
@@ -111,6 +114,8 @@ def parameter_recovery(
         seed=seed,
         progress=progress,
         bounds=bounds,
+        device=device,
+        dtype=dtype,
         ci="wald",  # the study reads estimates only
     )
     recovery, summary, corr = recovery_tables(model, batch, result.fits[0], true)
