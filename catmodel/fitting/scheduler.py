@@ -111,7 +111,9 @@ def _run_dask(todo, task, finished, address, workers) -> None:
         else:
             n = workers or max(1, (os.cpu_count() or 2) // 2)
             cluster = stack.enter_context(
-                LocalCluster(n_workers=n, threads_per_worker=1, processes=True)
+                LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+                )
             )
             client = stack.enter_context(Client(cluster))
         run = uuid.uuid4().hex[:8]  # keys unique across runs on a long-lived cluster
