@@ -23,19 +23,21 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 #: exit status of a process ended by SIGINT (128 + 2), what shells report for Ctrl-C
 EXIT_INTERRUPTED = 130
 
 
-@dataclass
 class _State:
-    installed: bool = False
-    pending: bool = False
-    depth: int = 0
-    done: int | None = None
-    total: int | None = None
+    """What the handler needs to know (a plain class: this module imports as little as it can,
+    since a Ctrl-C before :func:`install` still gets Python's traceback)."""
+
+    def __init__(self) -> None:
+        self.installed = False
+        self.pending = False
+        self.depth = 0
+        self.done: int | None = None
+        self.total: int | None = None
 
 
 _state = _State()
@@ -98,9 +100,8 @@ def interrupt() -> None:
     with contextlib.suppress(Exception):
         sys.stdout.flush()
     with contextlib.suppress(Exception):
-        # a progress bar may own the current line
-        lead = "\n" if sys.stderr.isatty() else ""
-        sys.stderr.write(f"{lead}{message()}\n")
+        # a progress bar may own the current line (and ends it with no newline)
+        sys.stderr.write(f"\n{message()}\n")
         sys.stderr.flush()
     os._exit(EXIT_INTERRUPTED)
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from catmodel import interrupt
 from catmodel.errors import SettingsError
 from catmodel.fitting.checkpoint import Checkpoint
 from catmodel.fitting.device import on_device
@@ -174,14 +175,16 @@ def fit(
     model_list = build_models(models)
     _check_overrides(model_list, batch, fix, bounds, free)
     psets = [_parameter_set(model, batch, fix, bounds, free) for model in model_list]
+    units = plan_units(
+        [m.name for m in model_list], batch.n_learners, chunk_size or max(batch.n_learners, 1)
+    )
+    if checkpoint is not None:  # from here on, Ctrl-C says how much is saved
+        interrupt.set_units(sum(checkpoint.done(u.key) for u in units), len(units))
     bar = None
     if progress:
         bar = _progress(
             batch, model_list, psets, starts, candidates, refine, refine_options, ci == "profile"
         )
-    units = plan_units(
-        [m.name for m in model_list], batch.n_learners, chunk_size or max(batch.n_learners, 1)
-    )
     options = {
         "starts": starts,
         "candidates": candidates,
