@@ -15,16 +15,25 @@
   with ``torch.optim.SGD`` and ``MultivariateNormal(covariance_matrix=...)`` — evaluating one
   400-trial likelihood; ``speedup_forward_vs_naive`` compares it with the rollout at P = 10,000.
 
+``--device cuda`` (issue 14) measures the CUDA path instead, in ``--dtype`` (default
+float32 there): ``forward_learner_trials_per_s`` at P = 10^4, 10^5 and 10^6 (Gaussian, D = 2,
+K = 2) and ``fit_10000x400_4models_s``, the time to fit 10,000 simulated participants x 400
+trials with the four learning models (``fit(..., device="cuda")``). Without a CUDA device it
+stops with one line (exit 2); ``--device auto`` then measures the CPU. Every report says which
+device it measured (``device``).
+
 Usage::
 
     python benchmarks/fit_speed.py            # everything (a few minutes on 2 cores)
     python benchmarks/fit_speed.py --quick    # small sizes, no fits (a smoke test)
+    python benchmarks/fit_speed.py --device cuda [--dtype float64] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -76,7 +85,7 @@ def _values(model, batch, n, device="cpu", requires_grad=False):
     pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories)
     natural = sample_parameters(pset, n, seed=1)
     return {
-        k: torch.tensor(v, dtype=torch.float64, device=device, requires_grad=requires_grad)
+        k: torch.tensor(v, dtype=batch.x.dtype, device=device, requires_grad=requires_grad)
         for k, v in natural.items()
     }
 
@@ -150,10 +159,55 @@ def fit_time(models, n: int = 100, seed: int = 0) -> float:
     return time.perf_counter() - t0
 
 
+def cuda_report(quick: bool, dtype: str) -> dict:
+    """The CUDA path's figures (see the module's docstring)."""
+    from catmodel.fitting.device import DTYPES
+    from catmodel.models.registry import get_model
+
+    model = Gaussian()
+    sizes = [10_000] if quick else [10_000, 100_000, 1_000_000]
+    gpu = gaussian_batch(100).to(device="cuda", dtype=DTYPES[dtype])
+    report: dict = {
+        "device": "cuda",
+        "name": torch.cuda.get_device_name(0),
+        "dtype": dtype,
+        "forward_learner_trials_per_s": {str(p): round(time_forward(model, gpu, p)) for p in sizes},
+    }
+    n = 200 if quick else 10_000
+    _, batch, _ = simulate_participants(Gaussian(), "two-gaussian", n, TRIALS, seed=0)
+    four = [get_model(m) for m in ("gaussian", "prototype", "exemplar", "alcove")]
+    fit(batch.select(range(2)), four, device="cuda", dtype=dtype, ci="wald")  # warm up
+    t0 = time.perf_counter()
+    fit(batch, four, device="cuda", dtype=dtype, ci="wald")
+    report[f"fit_{n}x{TRIALS}_4models_s"] = round(time.perf_counter() - t0, 2)
+    return report
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, no fits")
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        default="cpu",
+        help="cpu (default), cuda (the CUDA path's figures) or auto (cuda when available)",
+    )
+    parser.add_argument(
+        "--dtype", choices=("float32", "float64"), default=None, help="cuda only (float32)"
+    )
     args = parser.parse_args(argv)
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            print(
+                "fit_speed.py: error: --device cuda: no CUDA device is available", file=sys.stderr
+            )
+            raise SystemExit(2)
+        report = cuda_report(args.quick, args.dtype or "float32")
+        print(json.dumps(report, indent=1))
+        return report
     sizes = [1, 100] if args.quick else [1, 100, 10_000]
     model = Gaussian()
     report: dict = {"device": "cpu", "threads": torch.get_num_threads()}

@@ -84,6 +84,26 @@ def frame_hash(frame) -> str:
     return hashlib.sha256(text).hexdigest()
 
 
+def data_hash(table) -> str:
+    """SHA-256 of a trial table's data (:func:`frame_hash`), leaving out where each row came
+    from: the same trials read from another file name hash the same."""
+    return frame_hash(table.frame.drop(columns=["source_file", "source_row"], errors="ignore"))
+
+
+def finished_run(folder: str | Path, identity: str) -> str | None:
+    """Whether ``folder`` holds the finished results of the run whose identity hash is
+    ``identity`` (``"same"``: its run.json records that identity and every output it lists
+    exists), of another run (``"other"``), or no recognisable run (None)."""
+    record = read_run_record(folder)
+    recorded = record.get("identity")
+    if not recorded:
+        return None
+    if recorded != identity:
+        return "other"
+    outputs = record.get(OUTPUTS) or []
+    return "same" if all((Path(folder) / name).is_file() for name in outputs) else None
+
+
 def write_run_record(out_dir: Path, record: dict, outputs: Sequence[str] = ()) -> Path:
     """Write ``run.json``: command, settings, versions, time and outputs (atomically).
 
@@ -329,9 +349,7 @@ def write_fit_folder(
                 "trials": table.n_trials,
                 "features": list(table.features),
                 "categories": [str(c) for c in table.categories],
-                "sha256": frame_hash(
-                    table.frame.drop(columns=["source_file", "source_row"], errors="ignore")
-                ),
+                "sha256": data_hash(table),
                 "notes": list(table.notes),
             },
             "standardization": {

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "catmodel"
 
 #: parts from the bottom up; parts on one line are peers (neither may import the other)
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("interrupt",),
     ("errors", "atomic"),
     ("data",),
     ("kernels",),

@@ -20,6 +20,13 @@ from catmodel.cli.common import (
     set_threads,
 )
 from catmodel.cli.data_options import add_data_options, column_map_from_args
+from catmodel.cli.run_options import (
+    add_device_options,
+    add_resume_options,
+    check_run_options,
+    refuse_other_run,
+    run_identity,
+)
 
 
 def add_parser(sub) -> None:
@@ -55,18 +62,22 @@ def add_parser(sub) -> None:
         help="fit on the features as they are (default: standardise per data set)",
     )
     add_fit_options(p)
+    add_resume_options(p)
+    add_device_options(p)
     add_data_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
     from catmodel.data import load_trials
+    from catmodel.fitting.checkpoint import Checkpoint, identity_hash
     from catmodel.fitting.fit import fit
-    from catmodel.results import write_fit_folder
+    from catmodel.results import data_hash, finished_run, write_fit_folder
 
     # everything that can be checked without the data, before the data are loaded
     check_out_folder(args.out)
     check_search_options(args)
+    check_run_options(args)
     fix, bounds = parse_fix(args.fix), parse_bounds(args.bounds)
     set_threads(args.jobs)
     models = build_models(args.models, parse_settings(args.settings))
@@ -75,6 +86,37 @@ def run(args: argparse.Namespace) -> None:
     for note in table.notes:
         print(note)
     batch = table.to_batch(standardize=not args.no_standardize)
+    identity = run_identity(
+        "fit",
+        data_hash(table),
+        {
+            "models": [[m.name, m.settings] for m in models],
+            "starts": args.starts,
+            "candidates": args.candidates,
+            "seed": args.seed,
+            "fix": fix,
+            "bounds": bounds,
+            "free": list(args.free),
+            "refine": args.refine,
+            "ci": args.ci,
+            "ci_level": args.ci_level,
+            "standardize": not args.no_standardize,
+            "chunk_size": args.chunk_size,  # how units are cut: a checkpoint's unit names
+            "dtype": args.dtype,
+        },
+    )
+    if args.resume and not Checkpoint.exists(args.out):
+        state = finished_run(args.out, identity_hash(identity))
+        if state == "same":
+            print(f"nothing to resume: {args.out}/ holds this run's results, finished")
+            return
+        if state == "other":
+            refuse_other_run(
+                args.out,
+                "holds the results of a run with other data, options or catmodel version; "
+                "drop --resume to fit afresh there, or give another --out",
+            )
+    checkpoint = Checkpoint(args.out, identity, resume=args.resume)
     print(
         f"fitting {', '.join(m.name for m in models)} to {table.n_learners} learners "
         f"({table.n_trials} trials)"
@@ -96,6 +138,12 @@ def run(args: argparse.Namespace) -> None:
         method=args.method,
         population=args.population,
         population_by=args.population_by,
+        chunk_size=args.chunk_size,
+        checkpoint=checkpoint,
+        scheduler=args.scheduler,
+        dask_address=args.dask_address,
+        device=args.device,
+        dtype=args.dtype,
     )
     seconds = time.perf_counter() - t0
     out = write_fit_folder(
@@ -103,7 +151,14 @@ def run(args: argparse.Namespace) -> None:
         table,
         batch,
         result,
-        {"seconds": round(seconds, 2), "warnings": result.notes},
+        {
+            "seconds": round(seconds, 2),
+            "warnings": result.notes,
+            "identity": checkpoint.hash,
+            # which units an earlier, interrupted run had saved (empty: none resumed)
+            "resumed": sorted(checkpoint.resumed),
+            "device": args.device,
+        },
         fitting={
             "fix": fix,
             "free": list(args.free),
@@ -111,6 +166,7 @@ def run(args: argparse.Namespace) -> None:
             "standardize": not args.no_standardize,
         },
     )
+    checkpoint.discard()  # the final files are written: nothing left to resume
     clean_stale_outputs(out, previous)
     # the summary ends with the result's notes (warnings), one line each
     print(result.to_string())

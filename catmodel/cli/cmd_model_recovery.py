@@ -17,6 +17,7 @@ from catmodel.cli.common import (
     parse_settings,
     set_threads,
 )
+from catmodel.cli.run_options import add_device_options, check_run_options
 from catmodel.errors import SettingsError
 
 
@@ -47,6 +48,7 @@ def add_parser(sub) -> None:
     p.add_argument("--criterion", choices=["bic", "aic"], default="bic")
     add_design_options(p)
     add_search_options(p)
+    add_device_options(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -67,6 +69,7 @@ def run(args: argparse.Namespace) -> None:
     check_search_options(args)
     if args.population_by is not None:
         raise SettingsError("--population-by: simulated participants have no conditions")
+    check_run_options(args)
     set_threads(args.jobs)
     names = args.models if args.models is not None else ",".join(default_models())
     models = build_models(names, parse_settings(args.settings))
@@ -84,6 +87,8 @@ def run(args: argparse.Namespace) -> None:
         progress=True,
         method=args.method,
         population=args.population,
+        device=args.device,
+        dtype=args.dtype,
         **design_options,
     )
     out = save_model_recovery(

@@ -17,6 +17,7 @@ from catmodel.cli.common import (
     parse_settings,
     set_threads,
 )
+from catmodel.cli.run_options import add_device_options, check_run_options
 from catmodel.errors import SettingsError
 
 
@@ -41,6 +42,7 @@ def add_parser(sub) -> None:
     )
     add_design_options(p)
     add_search_options(p)
+    add_device_options(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -60,6 +62,7 @@ def run(args: argparse.Namespace) -> None:
     check_search_options(args)
     if args.population_by is not None:
         raise SettingsError("--population-by: simulated participants have no conditions")
+    check_run_options(args)
     set_threads(args.jobs)
     (model,) = build_models(args.model, parse_settings(args.settings))
     design_options = parse_design_options(args.design_option)
@@ -75,6 +78,8 @@ def run(args: argparse.Namespace) -> None:
         progress=True,
         method=args.method,
         population=args.population,
+        device=args.device,
+        dtype=args.dtype,
         **design_options,
     )
     out = save_parameter_recovery(

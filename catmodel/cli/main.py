@@ -1,7 +1,8 @@
 """The ``catmodel`` command: thin wrappers that parse options, call the library, write files.
 
 Errors caused by input or settings print one line (``catmodel: error: ...``) and exit with
-status 2; they never show a traceback.
+status 2; they never show a traceback. Ctrl-C prints one line and exits with status 130
+(:mod:`catmodel.interrupt`, installed before anything imports torch or numba).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from catmodel import interrupt
 from catmodel.errors import CatmodelError
 
 COMMANDS = (
@@ -22,6 +24,7 @@ COMMANDS = (
     "models",
     "datasets",
     "strategies",
+    "warmup",
 )
 
 
@@ -45,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``catmodel`` console script."""
+    # first of all: an interrupt while torch or numba load (or compile) must not print a
+    # traceback either; restored on return so that callers in Python keep their own handler
+    restore = interrupt.install()
+    try:
+        return _main(argv)
+    finally:
+        restore()
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -55,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except CatmodelError as error:
         print(f"catmodel: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("catmodel: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # raised by code that does not go through the handler
+        print(interrupt.message(), file=sys.stderr)
+        return interrupt.EXIT_INTERRUPTED
     except BrokenPipeError:
         # output piped into `head` and closed early: not an error worth a traceback
         sys.stderr.close()

@@ -45,6 +45,8 @@ def model_recovery(
     progress: bool = False,
     method: str = "ml",
     population: str = "full",
+    device: str = "cpu",
+    dtype: str = "float64",
     **design_options,
 ) -> ModelRecovery:
     """Simulate from each model, fit all models, and tabulate the winners.
@@ -54,7 +56,8 @@ def model_recovery(
     ``method``. With ``method="eb"`` every model is fitted by empirical Bayes (to each
     generating model's participants as one group) and each participant's winner is the
     model with the highest Laplace log evidence (the study's criterion is then
-    ``"log_evidence"``).
+    ``"log_evidence"``). ``device`` and ``dtype`` say where the fits run
+    (:func:`catmodel.fitting.fit.fit`).
     """
     names = [m.name for m in models]
     all_fits = []
@@ -70,6 +73,8 @@ def model_recovery(
             candidates=candidates,
             seed=seed,
             progress=progress,
+            device=device,
+            dtype=dtype,
             ci="wald",
             method=method,
             population=population,

@@ -92,6 +92,8 @@ def parameter_recovery(
     starts: int = 5,
     candidates: int | None = None,
     progress: bool = False,
+    device: str = "cpu",
+    dtype: str = "float64",
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     method: str = "ml",
     population: str = "full",
@@ -100,6 +102,7 @@ def parameter_recovery(
     """Simulate ``n_participants`` on ``design`` with parameters drawn from the generating box,
     fit them, and summarise how well each parameter is recovered.
 
+    ``device`` and ``dtype`` say where the fits run (:func:`catmodel.fitting.fit.fit`).
     ``bounds`` narrows the fitting box (and with it the generating box) of some parameters.
     ``method`` is the fitting method (``"ml"`` or ``"eb"``, see
     :func:`catmodel.fitting.fit.fit`); the simulated participants do not depend on it, so
@@ -119,6 +122,8 @@ def parameter_recovery(
         ci="wald",  # the study reads estimates only (EB: the posterior intervals)
         method=method,
         population=population,
+        device=device,
+        dtype=dtype,
     )
     recovery, summary, corr = recovery_tables(model, batch, result.fits[0], true)
     return ParameterRecovery(

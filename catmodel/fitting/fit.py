@@ -26,7 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from catmodel import interrupt
 from catmodel.errors import SettingsError
+from catmodel.fitting.checkpoint import Checkpoint
+from catmodel.fitting.device import on_device
 from catmodel.fitting.hessian import finite_difference_hessian, standard_errors, stencil_size
 from catmodel.fitting.intervals import METHODS, Intervals, profile_intervals, wald_intervals
 from catmodel.fitting.likelihood import Objective, chance_predictions
@@ -39,6 +42,7 @@ from catmodel.fitting.progress import (
     plan_model,
 )
 from catmodel.fitting.result import FitResult, ModelFit
+from catmodel.fitting.scheduler import run_units
 from catmodel.fitting.search import (
     START_SEPARATION,
     learners_per_call,
@@ -46,6 +50,7 @@ from catmodel.fitting.search import (
     sobol_candidates,
     sobol_size,
 )
+from catmodel.fitting.units import merge_fits, offset_reporter, plan_units
 from catmodel.models.base import LEARNING, Model
 from catmodel.models.params import ParameterSet
 from catmodel.models.registry import build_models
@@ -92,6 +97,12 @@ def fit(
     method: str = "ml",
     population: str = "full",
     population_by: str | None = None,
+    chunk_size: int | None = None,
+    checkpoint: Checkpoint | None = None,
+    scheduler: str = "local",
+    dask_address: str | None = None,
+    device: str = "cpu",
+    dtype: str = "float64",
 ) -> FitResult:
     """Fit one or several models to every learner by maximum likelihood or empirical Bayes.
 
@@ -149,6 +160,21 @@ def fit(
     population, population_by
         EB only: ``"full"`` or ``"diagonal"`` population covariance, and ``None`` or
         ``"condition"`` (one population mean per condition).
+    chunk_size
+        Learners per unit of work (default: all of them, one unit per model). Each model is
+        fitted chunk by chunk (:mod:`catmodel.fitting.units`); the result does not depend on
+        the chunk size.
+    checkpoint
+        Where each finished unit is saved, and where a resumed run finds the units already
+        done (:class:`~catmodel.fitting.checkpoint.Checkpoint`); None saves nothing.
+    scheduler, dask_address
+        ``"local"`` (default) runs the units here; ``"dask"`` on the Dask cluster at
+        ``dask_address``, or on a ``distributed.LocalCluster`` without one
+        (:mod:`catmodel.fitting.scheduler`). Same results either way.
+    device, dtype
+        ``"cpu"`` (default: the compiled kernels, float64), ``"cuda"`` (the batched PyTorch
+        step on a GPU, ``dtype`` ``"float64"`` or ``"float32"``) or ``"auto"`` (CUDA when
+        available). ``"cuda"`` without a CUDA device raises :class:`SettingsError`.
     """
     from catmodel.fitting.empirical_bayes import check_population, fit_model_eb
 
@@ -163,9 +189,17 @@ def fit(
         if hasattr(data, "n_trials") and hasattr(data, "x")
         else data.to_batch(standardize=standardize)
     )
+    batch = on_device(batch, device, dtype)
     model_list = build_models(models)
     _check_overrides(model_list, batch, fix, bounds, free)
     psets = [_parameter_set(model, batch, fix, bounds, free) for model in model_list]
+    units = plan_units(
+        [m.name for m in model_list], batch.n_learners, chunk_size or max(batch.n_learners, 1)
+    )
+    if method == "eb":  # one EM over all participants: nothing to checkpoint part-way
+        checkpoint = None
+    if checkpoint is not None:  # from here on, Ctrl-C says how much is saved
+        interrupt.set_units(sum(checkpoint.done(u.key) for u in units), len(units))
     bar = None
     if progress:
         bar = _progress(
@@ -197,18 +231,17 @@ def fit(
             for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
         ]
     else:
+        options = {
+            "starts": starts,
+            "candidates": candidates,
+            "seed": seed,
+            "refine": refine,
+            "refine_options": refine_options,
+            "ci": ci,
+            "ci_level": ci_level,
+        }
         fits = _fit_ml(
-            batch,
-            model_list,
-            psets,
-            starts,
-            candidates,
-            seed,
-            refine,
-            refine_options,
-            ci,
-            ci_level,
-            bar,
+            batch, model_list, psets, units, options, bar, checkpoint, scheduler, dask_address
         )
     if bar is not None:
         bar.close()
@@ -244,24 +277,28 @@ METHODS_FIT = ("ml", "eb")
 
 
 def _fit_ml(
-    batch, model_list, psets, starts, candidates, seed, refine, refine_options, ci, ci_level, bar
+    batch, model_list, psets, units, options, bar, checkpoint, scheduler, dask_address
 ) -> list[ModelFit]:
-    """Maximum-likelihood fits of every model (:func:`fit_model`)."""
+    """Maximum-likelihood fits of every model (:func:`fit_model`), unit by unit
+    (:mod:`catmodel.fitting.units`: checkpointed, resumable, local or on Dask)."""
+
+    def task(unit):
+        part = batch if unit.stop - unit.start == batch.n_learners else batch.select(unit.rows)
+        i = unit.model_index
+        return fit_model, (model_list[i], part, psets[i]), options
+
+    chunk_reporters = [offset_reporter(bar.reporter(i)) if bar else None for i in range(len(psets))]
+    done = run_units(
+        units,
+        task,
+        checkpoint,
+        scheduler=scheduler,
+        dask_address=dask_address,
+        reporter=lambda u: chunk_reporters[u.model_index]() if bar else None,
+    )
     return [
-        fit_model(
-            model,
-            batch,
-            pset,
-            starts=starts,
-            candidates=candidates,
-            seed=seed,
-            refine=refine,
-            refine_options=refine_options,
-            ci=ci,
-            ci_level=ci_level,
-            report=bar.reporter(i) if bar is not None else None,
-        )
-        for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
+        merge_fits([done[u.key] for u in units if u.model_index == i])
+        for i in range(len(model_list))
     ]
 
 

@@ -99,3 +99,20 @@ def test_smoothness_script_prints_its_json():
         assert record["vectors"] == 30 and record["path_vectors"] == 30
     assert report["worst"]["share_smooth"] == 1.0
     assert report["worst"]["max_path_diff"] <= 1e-6
+
+
+def test_fit_speed_names_its_device_and_refuses_a_missing_gpu():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present (the GPU run is measured by hand)")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "fit_speed.py"), "--device", "cuda"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "fit_speed.py: error: --device cuda: no CUDA device is available"
+    ]

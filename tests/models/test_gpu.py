@@ -37,3 +37,26 @@ def test_gradients_through_the_trajectory_on_cuda(small_batch):
     nll = torch_nll(model, batch, torch.arange(3, device="cuda"), values).sum()
     nll.backward()
     assert all(torch.isfinite(v.grad).all() for v in values.values())
+
+
+@pytest.mark.parametrize("name", ["gaussian", "prototype", "exemplar", "alcove"])
+def test_nll_on_cuda_float64_matches_the_cpu_kernels(name, small_batch):
+    from catmodel.fitting.likelihood import Objective
+    from catmodel.models.params import ParameterSet
+
+    model = get_model(name)
+    pset = ParameterSet.for_model(model, small_batch.n_features, small_batch.n_categories)
+    lo, hi = pset.scale_bounds()
+    rows = np.arange(small_batch.n_learners)
+    point = np.tile((lo + hi) / 2, (len(rows), 1))
+    cpu = Objective(model, small_batch, pset).nll_at(rows, point)
+    gpu = Objective(model, small_batch.to("cuda"), pset).nll_at(rows, point)
+    assert np.allclose(gpu, cpu, rtol=1e-6, atol=0)
+
+
+def test_fit_on_cuda_runs_and_agrees_with_the_cpu_fit(small_batch):
+    from catmodel.fitting.fit import fit
+
+    cpu = fit(small_batch, "prototype", starts=2, candidates=16, ci=None)
+    gpu = fit(small_batch, "prototype", starts=2, candidates=16, ci=None, device="cuda")
+    assert np.allclose(gpu.fits[0].nll, cpu.fits[0].nll, rtol=1e-6)
