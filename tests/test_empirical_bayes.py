@@ -237,3 +237,14 @@ def test_integrated_bic_counts_population_parameters():
     assert integrated_bic(log_evidence, pop, np.full(10, 100)) == pytest.approx(
         1000.0 + 5 * np.log(1000)
     )
+
+
+def test_every_parameter_fixed_gives_the_likelihood_as_evidence():
+    # no free parameter: the evidence of each participant is its likelihood, and the EM
+    # (over an empty population) stops at once
+    table = guessing_table(np.array([[0.5], [-0.3], [0.0], [1.0]]), 60, seed=4)
+    result = fit(table.to_batch(), "guessing", method="eb", fix={"bias_1": 0.0})
+    only = result.fits[0]
+    np.testing.assert_allclose(only.log_evidence, -only.nll)
+    np.testing.assert_allclose(only.nll, 60 * np.log(2.0))
+    assert only.population.converged

@@ -276,7 +276,7 @@ def fit_model_eb(
     if outside is not None:
         notes.append(outside)
     intervals = None
-    if ci_level and n_f:
+    if ci_level:
         # the Laplace Gaussian is too narrow where the likelihood is not quadratic: the
         # reported sds and intervals come from importance draws of the posterior itself
         sampled = sample_posterior(

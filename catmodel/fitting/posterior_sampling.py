@@ -75,8 +75,11 @@ def sample_posterior(
     seed
         Seed of the draws.
     """
-    rng = np.random.default_rng(seed)
     n_p, n_f = maps.shape
+    if n_f == 0:  # every parameter fixed: nothing to sample, the posterior is a point
+        empty = np.zeros((n_p, 0))
+        return SampledPosterior(empty, empty, np.zeros((n_p, 0, 0)), empty, empty, np.ones(n_p))
+    rng = np.random.default_rng(seed)
     scale_cov = PROPOSAL_INFLATE**2 * cov
     chol = np.linalg.cholesky(scale_cov)
     z = rng.standard_normal((n_p, n_draws, n_f))

@@ -74,3 +74,12 @@ def test_impossible_draws_get_no_weight():
     assert got.low[0, 0] > 0
     # a half-normal's 97.5% quantile
     assert abs(got.high[0, 0] - stats.halfnorm.ppf(0.975)) < 0.15
+
+
+def test_no_free_parameters_is_a_point_posterior():
+    # a model with every parameter fixed: nothing to sample, and the target is never called
+    def log_target(rows, scale):
+        raise AssertionError("no draws to evaluate")
+
+    got = sample_posterior(log_target, np.zeros((3, 0)), np.zeros((3, 0, 0)))
+    assert got.mean.shape == got.low.shape == (3, 0) and got.cov.shape == (3, 0, 0)
