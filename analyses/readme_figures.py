@@ -17,9 +17,8 @@ from analyses.common import REPO, parser
 DOCS = REPO / "docs" / "figures"
 FIGURES = {
     "crossley_learning_curves.png": "crossley_2cat/figures/learning_curves.png",
-    # [!n]: the Gaussian learner's file, not the ideal observer's (learned_gaussians_niw_*)
-    "crossley_learned_gaussians.png": "crossley_2cat/figures/learned_gaussians_[!n]*.png",
-    "crossley_learned_niw.png": "crossley_2cat/figures/learned_gaussians_niw_*.png",
+    "crossley_learned_gaussians.png": "crossley_2cat/figures/learned_gaussians_*.png",
+    "crossley_learned_niw.png": "crossley_2cat/figures/learned_categories_niw_*.png",
     "crossley_model_comparison.png": "crossley_2cat/figures/model_comparison.png",
     "demo_discriminative.png": "gaussian_learner/demo_lrcov0.001_gen0.png",
     "demo_generative.png": "gaussian_learner/demo_lrcov0.01_gen1.png",

@@ -4,7 +4,8 @@ A results folder is one of three kinds, told apart by its files (and ``run.json`
 
 ``fit`` (``catmodel fit``: ``fits.csv``, ``trials.csv.gz``, ``run.json``)
     ``learning_curves`` (data vs every model), ``learned_gaussians_<participant>`` (Gaussian
-    fits of two-feature data), ``parameters_<model>`` (one per model with free parameters) and
+    fits of two-feature data), ``learned_categories_niw_<participant>`` (ideal-observer fits
+    of two-feature data), ``parameters_<model>`` (one per model with free parameters) and
     ``model_comparison`` (two models or more).
 ``recover`` (``catmodel recover``: a fit folder plus ``recovery.csv`` and
 ``recovery_summary.csv``)
@@ -257,7 +258,8 @@ def learned_gaussians_figure(
     )
 
     # the Gaussian learner's units, and the ideal observer's categories beside them when fitted
-    for name, prefix in (("gaussian", "learned_gaussians"), ("niw", "learned_gaussians_niw")):
+    # (file prefixes that no glob of one matches the other's files)
+    for name, prefix in (("gaussian", "learned_gaussians"), ("niw", "learned_categories_niw")):
         if name != "gaussian" and name not in fit.models:
             continue
         try:

@@ -49,6 +49,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 import torch
 
+from catmodel.errors import SettingsError
 from catmodel.models.base import Model, Param, State, make_temperature
 
 LOG_PI = math.log(math.pi)
@@ -85,8 +86,6 @@ class IdealObserver(Model):
     }
 
     def _check_settings(self) -> None:
-        from catmodel.errors import SettingsError
-
         self.forgetting = self._flag("forgetting")
         alpha = self.settings["category_prior"]
         if not isinstance(alpha, (int, float)) or not alpha > 0:

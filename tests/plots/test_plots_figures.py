@@ -17,7 +17,7 @@ from matplotlib.patches import Ellipse
 from catmodel.cli.main import main
 from catmodel.compare.table import compare_fits
 from catmodel.data.trials import TrialTable
-from catmodel.figures import folder_kind
+from catmodel.figures import folder_kind, learned_gaussians_figure
 from catmodel.fitting.fit import fit
 from catmodel.models.registry import get_model
 from catmodel.models.rollout import as_value_tensors, torch_rollout
@@ -499,6 +499,11 @@ def test_ideal_observer_categories_are_drawn_at_their_posterior_means(tmp_path):
     learned = learned_gaussians(niw, participant, model_name="niw", grid_size=21)
     fig = plot_learned_gaussians(learned, title="ideal observer (niw)")
     assert "ideal observer" in fig._suptitle.get_text()
+    # the figure set names it apart from the Gaussian learner's (which this folder lacks)
+    saved, skipped = [], []
+    learned_gaussians_figure(niw, lambda fig, name: saved.append(name), skipped.append, None)
+    assert saved == [f"learned_categories_niw_{participant}"]
+    assert len(skipped) == 1 and "gaussian" in skipped[0]
     batch = fitted_table(niw).to_batch(standardize=niw.standardization)
     i = list(batch.learners).index(participant)
     n0 = float(
