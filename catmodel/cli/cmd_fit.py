@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> None:
             "standardize": not args.no_standardize,
             "chunk_size": args.chunk_size,  # how units are cut: a checkpoint's unit names
             "dtype": args.dtype,
+            "method": args.method,
+            "population": args.population,
+            "population_by": args.population_by,
         },
     )
     if args.resume and not Checkpoint.exists(args.out):

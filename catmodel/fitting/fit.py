@@ -257,7 +257,8 @@ def fit(
         "ci_level": ci_level if ci else None,
     }
     if method == "eb":
-        # EB's intervals are the Laplace posterior's, whatever interval method was asked for
+        # EB's intervals are posterior intervals (importance-sampled), whatever interval
+        # method was asked for
         settings["ci"] = "posterior" if ci else "none"
         settings.update({"population": population, "population_by": population_by})
     return FitResult(

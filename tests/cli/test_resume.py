@@ -66,6 +66,16 @@ def test_resume_of_another_run_is_refused_with_one_line(data, reference, tmp_pat
     assert len(err.splitlines()) == 1 and "other data, options" in err
 
 
+def test_resume_with_another_fitting_method_is_refused(data, reference, tmp_path, capsys):
+    # the method is part of a run's identity: a finished ML folder is not an EB run
+    assert main(fit_args(data, tmp_path)) == 0
+    capsys.readouterr()
+    assert main(fit_args(data, tmp_path, "--resume", "--method", "eb")) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "other data, options" in err
+    assert files(tmp_path) == reference[0]
+
+
 def test_resume_without_a_checkpoint_starts_afresh(data, reference, tmp_path):
     assert main(fit_args(data, tmp_path / "new", "--resume")) == 0
     assert files(tmp_path / "new") == reference[0]
