@@ -38,6 +38,10 @@ class _State:
         self.depth = 0
         self.done: int | None = None
         self.total: int | None = None
+        # a study made of several runs of units (model recovery: one fit per generating
+        # model): the units of the runs before the current one, and the study's total
+        self.before = 0
+        self.study_total: int | None = None
 
 
 _state = _State()
@@ -69,18 +73,25 @@ def set_units(done: int, total: int) -> None:
     _state.done, _state.total = int(done), int(total)
 
 
+def set_study(before: int, total: int) -> None:
+    """Inside a study of several runs of units: ``before`` units of the earlier runs are saved
+    and the study has ``total`` in all; :func:`set_units` then counts the current run's."""
+    _state.before, _state.study_total = int(before), int(total)
+
+
 def clear_units() -> None:
     """The run is no longer resumable (or never was): a plain message."""
-    _state.done = _state.total = None
+    _state.done = _state.total = _state.study_total = None
+    _state.before = 0
 
 
 def message() -> str:
     """The line printed on interrupt."""
     if _state.total is None:
         return "catmodel: interrupted"
-    return (
-        f"catmodel: interrupted ({_state.done} of {_state.total} units saved; rerun with --resume)"
-    )
+    done = _state.before + (_state.done or 0)
+    total = _state.study_total if _state.study_total is not None else _state.total
+    return f"catmodel: interrupted ({done} of {total} units saved; rerun with --resume)"
 
 
 @contextlib.contextmanager

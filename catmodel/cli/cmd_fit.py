@@ -24,7 +24,7 @@ from catmodel.cli.run_options import (
     add_device_options,
     add_resume_options,
     check_run_options,
-    refuse_other_run,
+    open_checkpoint,
     run_identity,
 )
 
@@ -70,9 +70,8 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from catmodel.data import load_trials
-    from catmodel.fitting.checkpoint import Checkpoint, identity_hash
     from catmodel.fitting.fit import fit
-    from catmodel.results import data_hash, finished_run, write_fit_folder
+    from catmodel.results import data_hash, write_fit_folder
 
     # everything that can be checked without the data, before the data are loaded
     check_out_folder(args.out)
@@ -108,18 +107,9 @@ def run(args: argparse.Namespace) -> None:
             "population_by": args.population_by,
         },
     )
-    if args.resume and not Checkpoint.exists(args.out):
-        state = finished_run(args.out, identity_hash(identity))
-        if state == "same":
-            print(f"nothing to resume: {args.out}/ holds this run's results, finished")
-            return
-        if state == "other":
-            refuse_other_run(
-                args.out,
-                "holds the results of a run with other data, options or catmodel version; "
-                "drop --resume to fit afresh there, or give another --out",
-            )
-    checkpoint = Checkpoint(args.out, identity, resume=args.resume)
+    checkpoint = open_checkpoint(args.out, identity, args.resume)
+    if checkpoint is None:
+        return
     print(
         f"fitting {', '.join(m.name for m in models)} to {table.n_learners} learners "
         f"({table.n_trials} trials)"

@@ -17,7 +17,14 @@ from catmodel.cli.common import (
     parse_settings,
     set_threads,
 )
-from catmodel.cli.run_options import add_device_options, check_run_options
+from catmodel.cli.run_options import (
+    add_device_options,
+    add_resume_options,
+    check_run_options,
+    open_checkpoint,
+    options_identity,
+    run_identity,
+)
 from catmodel.errors import SettingsError
 
 
@@ -49,6 +56,7 @@ def add_parser(sub) -> None:
     add_design_options(p)
     add_search_options(p)
     add_device_options(p)
+    add_resume_options(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -75,6 +83,11 @@ def run(args: argparse.Namespace) -> None:
     models = build_models(names, parse_settings(args.settings))
     design_options = parse_design_options(args.design_option)
     previous = outputs_before_run(args.out)
+    # the simulated data follow from the options (seed included): they are the identity
+    identity = run_identity("model-recovery", "simulated", options_identity(args))
+    checkpoint = open_checkpoint(args.out, identity, args.resume)
+    if checkpoint is None:
+        return
     study = model_recovery(
         models,
         design=args.design,
@@ -89,6 +102,10 @@ def run(args: argparse.Namespace) -> None:
         population=args.population,
         device=args.device,
         dtype=args.dtype,
+        chunk_size=args.chunk_size,
+        checkpoint=checkpoint,
+        scheduler=args.scheduler,
+        dask_address=args.dask_address,
         **design_options,
     )
     out = save_model_recovery(
@@ -100,9 +117,13 @@ def run(args: argparse.Namespace) -> None:
             "trials": args.trials,
             "seed": args.seed,
             "method": args.method,
+            "identity": checkpoint.hash,
+            # which units an earlier, interrupted run had saved (empty: none resumed)
+            "resumed": sorted(checkpoint.resumed),
             "models": {m.name: {"settings": m.settings} for m in models},
         },
     )
+    checkpoint.discard()  # the final files are written: nothing left to resume
     clean_stale_outputs(out, previous)
     print("p(best fit | generating model):")
     print(study.confusion.to_string(index=False, float_format=lambda v: f"{v:.2f}"))

@@ -17,7 +17,14 @@ from catmodel.cli.common import (
     parse_settings,
     set_threads,
 )
-from catmodel.cli.run_options import add_device_options, check_run_options
+from catmodel.cli.run_options import (
+    add_device_options,
+    add_resume_options,
+    check_run_options,
+    open_checkpoint,
+    options_identity,
+    run_identity,
+)
 from catmodel.errors import SettingsError
 
 
@@ -43,6 +50,7 @@ def add_parser(sub) -> None:
     add_design_options(p)
     add_search_options(p)
     add_device_options(p)
+    add_resume_options(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -67,6 +75,11 @@ def run(args: argparse.Namespace) -> None:
     (model,) = build_models(args.model, parse_settings(args.settings))
     design_options = parse_design_options(args.design_option)
     previous = outputs_before_run(args.out)
+    # the simulated data follow from the options (seed included): they are the identity
+    identity = run_identity("recover", "simulated", options_identity(args))
+    checkpoint = open_checkpoint(args.out, identity, args.resume)
+    if checkpoint is None:
+        return
     study = parameter_recovery(
         model,
         design=args.design,
@@ -80,6 +93,10 @@ def run(args: argparse.Namespace) -> None:
         population=args.population,
         device=args.device,
         dtype=args.dtype,
+        chunk_size=args.chunk_size,
+        checkpoint=checkpoint,
+        scheduler=args.scheduler,
+        dask_address=args.dask_address,
         **design_options,
     )
     out = save_parameter_recovery(
@@ -90,8 +107,12 @@ def run(args: argparse.Namespace) -> None:
             "participants": args.participants,
             "trials_per_participant": args.trials,
             "method": args.method,
+            "identity": checkpoint.hash,
+            # which units an earlier, interrupted run had saved (empty: none resumed)
+            "resumed": sorted(checkpoint.resumed),
         },
     )
+    checkpoint.discard()  # the final files are written: nothing left to resume
     clean_stale_outputs(out, previous)
     cols = ["parameter", "r", "bias", "rmse", "share_within_1", "generating_low", "generating_high"]
     print(study.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))

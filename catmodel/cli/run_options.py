@@ -102,3 +102,45 @@ def run_identity(kind: str, data_sha256: str, options: Mapping[str, object]) -> 
 def refuse_other_run(out, message: str) -> None:
     """One line, exit 2: ``out`` holds another run than this one."""
     raise SettingsError(f"{out}: {message}")
+
+
+#: options that say how a run runs, not what it computes, and the output folder: a resumed
+#: run need not repeat them
+NOT_IDENTITY = frozenset({"resume", "jobs", "device", "scheduler", "dask_address", "out"})
+
+
+def options_identity(args: argparse.Namespace) -> dict:
+    """Every option of a command that changes its results (for :func:`run_identity`): all
+    parsed options but :data:`NOT_IDENTITY` and the command's handler."""
+    return {
+        key: value
+        for key, value in sorted(vars(args).items())
+        if key not in NOT_IDENTITY and not callable(value)
+    }
+
+
+def open_checkpoint(out, identity: Mapping[str, object], resume: bool):
+    """The run's :class:`~catmodel.fitting.checkpoint.Checkpoint` in ``out``, or None when
+    ``resume`` finds this run's results there, finished (said in one line: nothing to do).
+
+    Raises
+    ------
+    SettingsError
+        With ``resume``, when ``out`` holds the checkpoint or the finished results of another
+        run.
+    """
+    from catmodel.fitting.checkpoint import Checkpoint, identity_hash
+    from catmodel.results import finished_run
+
+    if resume and not Checkpoint.exists(out):
+        state = finished_run(out, identity_hash(identity))
+        if state == "same":
+            print(f"nothing to resume: {out}/ holds this run's results, finished")
+            return None
+        if state == "other":
+            refuse_other_run(
+                out,
+                "holds the results of a run with other data, options or catmodel version; "
+                "drop --resume to run afresh there, or give another --out",
+            )
+    return Checkpoint(out, identity, resume=resume)

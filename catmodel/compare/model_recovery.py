@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from catmodel import interrupt
 from catmodel.compare.criteria import per_participant
 from catmodel.compare.recovery import simulate_participants
 from catmodel.fitting.fit import fit as fit_models
+from catmodel.fitting.units import plan_units
 from catmodel.models.base import Model
 
 
@@ -47,6 +49,10 @@ def model_recovery(
     population: str = "full",
     device: str = "cpu",
     dtype: str = "float64",
+    chunk_size: int | None = None,
+    checkpoint=None,
+    scheduler: str = "local",
+    dask_address: str | None = None,
     **design_options,
 ) -> ModelRecovery:
     """Simulate from each model, fit all models, and tabulate the winners.
@@ -57,11 +63,17 @@ def model_recovery(
     generating model's participants as one group) and each participant's winner is the
     model with the highest Laplace log evidence (the study's criterion is then
     ``"log_evidence"``). ``device`` and ``dtype`` say where the fits run
-    (:func:`catmodel.fitting.fit.fit`).
+    (:func:`catmodel.fitting.fit.fit`). ``chunk_size``, ``checkpoint`` (a
+    :class:`~catmodel.fitting.checkpoint.Checkpoint`: each generating model's fit keeps its
+    units in its own part of it), ``scheduler`` and ``dask_address`` make the study resumable
+    and farm its units out as ``fit`` does.
     """
     names = [m.name for m in models]
+    per_fit = len(plan_units(names, n_participants, chunk_size or max(n_participants, 1)))
     all_fits = []
     for g, generator in enumerate(models):
+        if checkpoint is not None:  # Ctrl-C counts the study's units, not one fit's
+            interrupt.set_study(g * per_fit, len(models) * per_fit)
         _, batch, _ = simulate_participants(
             generator, design, n_participants, n_trials, seed=seed + 1000 * g, **design_options
         )
@@ -78,6 +90,10 @@ def model_recovery(
             ci="wald",
             method=method,
             population=population,
+            chunk_size=chunk_size,
+            checkpoint=None if checkpoint is None else checkpoint.part(f"g{g:03d}-"),
+            scheduler=scheduler,
+            dask_address=dask_address,
         )
         frame = result.to_frame()
         frame["generating"] = generator.name

@@ -97,6 +97,10 @@ def parameter_recovery(
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     method: str = "ml",
     population: str = "full",
+    chunk_size: int | None = None,
+    checkpoint=None,
+    scheduler: str = "local",
+    dask_address: str | None = None,
     **design_options,
 ) -> ParameterRecovery:
     """Simulate ``n_participants`` on ``design`` with parameters drawn from the generating box,
@@ -106,7 +110,9 @@ def parameter_recovery(
     ``bounds`` narrows the fitting box (and with it the generating box) of some parameters.
     ``method`` is the fitting method (``"ml"`` or ``"eb"``, see
     :func:`catmodel.fitting.fit.fit`); the simulated participants do not depend on it, so
-    the same seed gives the same data to both.
+    the same seed gives the same data to both. ``chunk_size``, ``checkpoint``, ``scheduler``
+    and ``dask_address`` make the fit resumable and farm it out as ``fit`` does (the
+    simulation is cheap and is simply repeated by a resumed run).
     """
     table, batch, true = simulate_participants(
         model, design, n_participants, n_trials, seed, bounds=bounds, **design_options
@@ -124,6 +130,10 @@ def parameter_recovery(
         population=population,
         device=device,
         dtype=dtype,
+        chunk_size=chunk_size,
+        checkpoint=checkpoint,
+        scheduler=scheduler,
+        dask_address=dask_address,
     )
     recovery, summary, corr = recovery_tables(model, batch, result.fits[0], true)
     return ParameterRecovery(

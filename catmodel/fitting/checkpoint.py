@@ -103,3 +103,30 @@ class Checkpoint:
     def discard(self) -> None:
         """Remove the checkpoint (after the final files are written, or to start afresh)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def part(self, prefix: str) -> CheckpointPart:
+        """The units of one part of a study — one generating model's fit in a model recovery —
+        kept in this checkpoint under names starting with ``prefix`` (the parts' unit names
+        would clash otherwise)."""
+        return CheckpointPart(self, prefix)
+
+
+class CheckpointPart:
+    """One part of a study's checkpoint (:meth:`Checkpoint.part`): the same interface as
+    :class:`Checkpoint` for the units of one fit."""
+
+    def __init__(self, whole: Checkpoint, prefix: str) -> None:
+        self.whole = whole
+        self.prefix = prefix
+
+    def done(self, key: str) -> bool:
+        """Whether the unit ``key`` of this part is saved."""
+        return self.whole.done(self.prefix + key)
+
+    def load(self, key: str):
+        """A saved unit's result (recorded as resumed in the whole checkpoint)."""
+        return self.whole.load(self.prefix + key)
+
+    def save(self, key: str, value) -> None:
+        """Save a finished unit's result atomically."""
+        self.whole.save(self.prefix + key, value)

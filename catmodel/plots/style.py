@@ -43,8 +43,14 @@ def paper_style() -> Iterator[None]:
         yield
 
 
+#: no creation dates in saved figures, so that a rerun (or a resumed run) with the same seed
+#: writes the same bytes
+REPRODUCIBLE_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+
+
 def save_figure(fig, path: str | os.PathLike, formats: tuple[str, ...] = ("png",)) -> list[Path]:
-    """Save ``fig`` atomically in each format (``path`` without or with any suffix)."""
+    """Save ``fig`` atomically in each format (``path`` without or with any suffix), with no
+    creation date, so that the same figure gives the same bytes."""
     base = Path(path)
     # strip only an image suffix: names like "demo_lrcov0.001" keep their dots
     base = base.with_suffix("") if base.suffix.lower() in (".png", ".pdf", ".svg") else base
@@ -52,7 +58,7 @@ def save_figure(fig, path: str | os.PathLike, formats: tuple[str, ...] = ("png",
     for fmt in formats:
         target = base.parent / f"{base.name}.{fmt}"
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=fmt)
+            fig.savefig(tmp, format=fmt, metadata=REPRODUCIBLE_METADATA.get(fmt))
         written.append(target)
     return written
 
