@@ -9,7 +9,7 @@ The target on a 2-core machine: peak memory at most 4 GiB.
 
 Usage::
 
-    python benchmarks/fit_memory.py                  # 10,000 x 400 (hours on 2 cores)
+    python benchmarks/fit_memory.py                  # 10,000 x 400 (about an hour on 2 cores)
     python benchmarks/fit_memory.py --quick          # 200 x 400 (a smoke test)
 """
 
@@ -32,6 +32,13 @@ def peak_rss_gib() -> float:
     return peak / (2**30 if sys.platform == "darwin" else 2**20)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far: on a shared machine the wall time
+    depends on what else runs, the CPU time much less."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=10_000)
@@ -51,6 +58,7 @@ def main(argv=None) -> dict:
         "chunk_size": args.chunk_size,
         "simulate_s": round(simulated, 1),
         "fit_s": round(time.perf_counter() - t1, 1),
+        "cpu_s": round(cpu_seconds(), 1),
         "peak_rss_gib": round(peak_rss_gib(), 3),
         "sum_nll": round(float(result.fits[0].nll.sum()), 2),
     }

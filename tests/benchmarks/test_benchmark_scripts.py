@@ -116,3 +116,14 @@ def test_fit_speed_names_its_device_and_refuses_a_missing_gpu():
     assert done.stderr.strip().splitlines() == [
         "fit_speed.py: error: --device cuda: no CUDA device is available"
     ]
+
+
+def test_fit_memory_script_prints_its_json_and_chunking_changes_nothing():
+    # the 10,000-participant run is measured by hand (README); here: its keys, and the same
+    # fits whether the participants come in one chunk or in three
+    args = ("--participants", "5", "--trials", "60")
+    whole = run_script("fit_memory.py", *args, "--chunk-size", "5")
+    chunked = run_script("fit_memory.py", *args, "--chunk-size", "2")
+    assert whole["participants"] == 5 and chunked["chunk_size"] == 2
+    assert whole["sum_nll"] == chunked["sum_nll"]
+    assert 0 < whole["peak_rss_gib"] < 4 and whole["cpu_s"] > 0
