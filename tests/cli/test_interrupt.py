@@ -120,10 +120,12 @@ def test_main_restores_the_callers_handler(capsys):
 @pytest.mark.skipif(os.name != "posix", reason="signals")
 def test_library_callers_keep_keyboard_interrupt():
     code = (
-        "import os, signal\n"
+        "import os, signal, time\n"
         "import catmodel.atomic\n"
         "try:\n"
-        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        # Python acts on a signal at its next check, which under load can come after
+        # os.kill returns: wait for it inside the try
+        "    os.kill(os.getpid(), signal.SIGINT); time.sleep(5)\n"
         "except KeyboardInterrupt:\n"
         "    print('caught')\n"
     )
