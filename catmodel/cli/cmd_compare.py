@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from catmodel.cli.run_options import add_device_options, check_run_options
 from catmodel.errors import SettingsError
 
 
@@ -76,6 +77,7 @@ def add_parser(sub) -> None:
         default=None,
         help="seed of each fold's search (with --cv; default: the fit's)",
     )
+    add_device_options(p)  # where the --cv refits run
     p.set_defaults(run=run)
 
 
@@ -110,6 +112,7 @@ def check_options(args: argparse.Namespace) -> None:
     from catmodel.compare.bms import bms_prior
 
     bms_prior(args.bms_prior, 1)  # an unknown prior stops before the folder is read
+    check_run_options(args)
 
 
 def comparison_tables(folder, criterion: str, prior: str = "1"):
@@ -162,6 +165,7 @@ def prepare_cross_validation(folder, args: argparse.Namespace) -> dict:
     fitted trials, the blocks, each model with the settings, parameter boxes and fixed
     values of the fit, and the fit's search settings."""
     from catmodel.compare.crossval import check_blocks, data_blocks
+    from catmodel.fitting.device import on_device
     from catmodel.simulate.predictive import fitted_table
 
     if folder.trials is None:
@@ -174,6 +178,7 @@ def prepare_cross_validation(folder, args: argparse.Namespace) -> dict:
             "into N consecutive blocks"
         )
     check_blocks(batch, args.cv_blocks)
+    batch = on_device(batch, args.device, args.dtype)
     models = [folder.model(name) for name in folder.models]
     search = folder.run.get("fitting", {})
     return {

@@ -14,6 +14,7 @@ from catmodel.cli.common import (
     parse_settings,
     to_number,
 )
+from catmodel.cli.run_options import add_device_options, check_run_options
 from catmodel.errors import SettingsError
 
 
@@ -80,6 +81,7 @@ def add_parser(sub) -> None:
         required=True,
         help="CSV file to write (an existing file is replaced, an existing folder refused)",
     )
+    add_device_options(p)
     p.set_defaults(run=run)
 
 
@@ -95,6 +97,8 @@ def run(args: argparse.Namespace) -> None:
     if args.runs < 1 or args.participants < 1:
         raise SettingsError("--runs and --participants must be at least 1")
     check_out_file(args.out)
+    check_run_options(args)
+    device = {"device": args.device, "dtype": args.dtype}
     params_out = params_file(args.out)
     if args.draw_params:
         check_out_file(params_out, "--out (its true parameters)")
@@ -106,7 +110,9 @@ def run(args: argparse.Namespace) -> None:
                 f"(it has {', '.join(folder.models)})"
             )
         if args.design is None:
-            frame = posterior_predictive(folder, args.model, runs=args.runs, seed=args.seed)
+            frame = posterior_predictive(
+                folder, args.model, runs=args.runs, seed=args.seed, **device
+            )
         else:
             frame = fitted_on_design(
                 folder,
@@ -116,6 +122,7 @@ def run(args: argparse.Namespace) -> None:
                 n_trials=args.trials,
                 n_blocks=args.blocks,
                 runs=args.runs,
+                **device,
                 **parse_design_options(args.design_option),
             )
     else:
@@ -133,6 +140,7 @@ def run(args: argparse.Namespace) -> None:
             n_trials=args.trials,
             n_blocks=args.blocks,
             draw=args.draw_params,
+            **device,
             **parse_design_options(args.design_option),
         )
         if args.draw_params:

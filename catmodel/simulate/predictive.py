@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import torch
 
 from catmodel.data.batch import Standardization
 from catmodel.data.trials import TrialTable
@@ -45,6 +46,8 @@ def simulate_table(
     seed: int,
     runs: int = 1,
     standardization: Standardization | bool = True,
+    device: str = "cpu",
+    dtype: str = "float64",
 ) -> pd.DataFrame:
     """Responses of ``model`` on the trials of ``table`` (each learner its own sequence).
 
@@ -57,8 +60,14 @@ def simulate_table(
     standardization
         How the model sees the features (a fit's recorded map, or ``True`` to standardise
         over ``table``).
+    device, dtype
+        Where the model runs (a resolved device: ``"cpu"``, the compiled kernels in float64, or
+        ``"cuda"``, the PyTorch step) and in which precision; the responses are drawn on the
+        CPU from the same seed either way.
     """
     batch = table.to_batch(standardize=standardization)
+    if device != "cpu" or dtype != "float64":
+        batch = batch.to(device=device, dtype=getattr(torch, dtype))
     draws = simulate_responses(model, batch, values, seed=seed, n_runs=runs).numpy()
     labels = np.array(batch.categories, dtype=object)
     frames = []
@@ -84,6 +93,8 @@ def simulate_design(
     n_trials: int | None = None,
     n_blocks: int | None = None,
     draw: bool = False,
+    device: str = "cpu",
+    dtype: str = "float64",
     **design_options,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate ``n_participants`` new participants of ``model`` on ``design``.
@@ -95,6 +106,8 @@ def simulate_design(
     draw
         Instead, draw each participant's free parameters uniformly (scale coordinates) over the
         model's generating box — as the recovery studies do; ``values`` then fixes some.
+    device, dtype
+        Where the model runs (:func:`simulate_table`).
 
     Returns
     -------
@@ -114,7 +127,8 @@ def simulate_design(
             model, n_features, n_categories, fix={k: v for k, v in (values or {}).items()}
         )
         full = sample_parameters(pset, table.n_learners, seed=seed + 2)
-    out = with_design_columns(simulate_table(table, model, full, seed=seed + 1), frame)
+    simulated = simulate_table(table, model, full, seed=seed + 1, device=device, dtype=dtype)
+    out = with_design_columns(simulated, frame)
     params = pd.DataFrame(
         {
             "participant": table.learners,
@@ -146,11 +160,19 @@ def fitted_values(
     return {name: sub.loc[learners, name].to_numpy(dtype=float) for name in pset.names}
 
 
-def posterior_predictive(folder, model_name: str, runs: int = 20, seed: int = 0) -> pd.DataFrame:
+def posterior_predictive(
+    folder,
+    model_name: str,
+    runs: int = 20,
+    seed: int = 0,
+    device: str = "cpu",
+    dtype: str = "float64",
+) -> pd.DataFrame:
     """Simulate each fitted participant on their own stimuli and feedback, ``runs`` times.
 
     ``folder`` is a :class:`~catmodel.results.FitFolder`; the model sees the features exactly
-    as it did when fitted (the recorded standardisation).
+    as it did when fitted (the recorded standardisation). ``device`` and ``dtype``: where the
+    model runs (:func:`simulate_table`).
     """
     if folder.trials is None:
         raise CatmodelError(f"{folder.path}: no trials.csv.gz to simulate on")
@@ -160,7 +182,9 @@ def posterior_predictive(folder, model_name: str, runs: int = 20, seed: int = 0)
         folder.fits, model, list(table.learners), len(table.features), len(table.categories)
     )
     std = folder.standardization or True
-    return simulate_table(table, model, values, seed=seed, runs=runs, standardization=std)
+    return simulate_table(
+        table, model, values, seed=seed, runs=runs, standardization=std, device=device, dtype=dtype
+    )
 
 
 def fitted_on_design(
@@ -171,6 +195,8 @@ def fitted_on_design(
     n_trials: int | None = None,
     n_blocks: int | None = None,
     runs: int = 1,
+    device: str = "cpu",
+    dtype: str = "float64",
     **design_options,
 ) -> pd.DataFrame:
     """Each fitted participant's parameters on a fresh stimulus sequence of ``design``.
@@ -178,6 +204,7 @@ def fitted_on_design(
     What these participants would do in another task: participant ``i`` of the fit gets the
     ``i``-th simulated sequence of the design (its own participant id is kept). The design's
     features are standardised over the simulated data, as a fit of them would be.
+    ``device`` and ``dtype``: where the model runs (:func:`simulate_table`).
     """
     model = folder.model(model_name)
     learners = list(
@@ -192,7 +219,9 @@ def fitted_on_design(
     values = fitted_values(
         folder.fits, model, list(table.learners), len(table.features), len(table.categories)
     )
-    return simulate_table(table, model, values, seed=seed + 1, runs=runs)
+    return simulate_table(
+        table, model, values, seed=seed + 1, runs=runs, device=device, dtype=dtype
+    )
 
 
 def fitted_table(folder) -> TrialTable:

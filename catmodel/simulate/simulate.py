@@ -26,8 +26,9 @@ def response_probabilities(
     index = torch.as_tensor(index, dtype=torch.long)
     vals = as_value_tensors(values, batch.x, len(index))
     logits = rollout_logits(model, batch, index, vals)
-    temperature = vals.get("temperature", torch.ones(len(index), dtype=logits.dtype))
-    lapse = vals.get("lapse", torch.zeros(len(index), dtype=logits.dtype))
+    like = {"dtype": logits.dtype, "device": logits.device}
+    temperature = vals.get("temperature", torch.ones(len(index), **like))
+    lapse = vals.get("lapse", torch.zeros(len(index), **like))
     return torch.exp(choice_log_probs(logits, temperature[:, None], lapse[:, None]))
 
 
@@ -49,7 +50,8 @@ def simulate_responses(
     n_runs
         Independent simulated runs per learner (for predictive intervals).
     """
-    probs = response_probabilities(model, batch, values)
+    # drawn on the CPU whatever device the model ran on: the same seed, the same responses
+    probs = response_probabilities(model, batch, values).to(device="cpu", dtype=torch.float64)
     gen = torch.Generator().manual_seed(int(seed))
     flat = probs.reshape(-1, probs.shape[-1]).clamp_min(0)
     draws = torch.multinomial(
@@ -59,7 +61,7 @@ def simulate_responses(
         generator=gen,
     )
     draws = draws.reshape(n_runs, *probs.shape[:2])
-    return torch.where(batch.mask[None], draws, torch.full_like(draws, -1))
+    return torch.where(batch.mask.cpu()[None], draws, torch.full_like(draws, -1))
 
 
 def sample_parameters(pset, n: int, seed: int, box: str = "generating") -> dict[str, np.ndarray]:

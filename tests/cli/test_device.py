@@ -14,13 +14,27 @@ no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is
 
 @no_cuda
 @pytest.mark.parametrize(
-    "command", [["fit", "data/example.csv.gz"], ["recover"], ["model-recovery"]]
+    "command",
+    [
+        ["fit", "data/example.csv.gz"],
+        ["recover"],
+        ["model-recovery"],
+        ["simulate", "--model", "gaussian"],
+    ],
 )
 def test_device_cuda_without_one_is_a_one_line_error(command, tmp_path, capsys):
     assert main([*command, "--device", "cuda", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no CUDA device" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+@no_cuda
+def test_compare_device_cuda_without_one_is_a_one_line_error(tmp_path, capsys):
+    # checked before the folder is read: the folder need not exist
+    assert main(["compare", str(tmp_path / "fit"), "--cv", "forward", "--device", "cuda"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no CUDA device" in err[0]
 
 
 @no_cuda

@@ -60,3 +60,13 @@ def test_fit_on_cuda_runs_and_agrees_with_the_cpu_fit(small_batch):
     cpu = fit(small_batch, "prototype", starts=2, candidates=16, ci=None)
     gpu = fit(small_batch, "prototype", starts=2, candidates=16, ci=None, device="cuda")
     assert np.allclose(gpu.fits[0].nll, cpu.fits[0].nll, rtol=1e-6)
+
+
+def test_simulate_on_cuda_draws_the_cpus_responses():
+    from catmodel.models.registry import get_model as model_named
+    from catmodel.simulate.predictive import simulate_design
+
+    model = model_named("gaussian")
+    cpu, _ = simulate_design(model, "ii", 4, seed=3, n_trials=120, draw=True)
+    gpu, _ = simulate_design(model, "ii", 4, seed=3, n_trials=120, draw=True, device="cuda")
+    assert (gpu["response"] == cpu["response"]).all()
