@@ -163,7 +163,8 @@ def fit(
     chunk_size
         Learners per unit of work (default: all of them, one unit per model). Each model is
         fitted chunk by chunk (:mod:`catmodel.fitting.units`); the result does not depend on
-        the chunk size.
+        the chunk size. EB ignores it: its EM needs every participant, so each model is one
+        unit.
     checkpoint
         Where each finished unit is saved, and where a resumed run finds the units already
         done (:class:`~catmodel.fitting.checkpoint.Checkpoint`); None saves nothing.
@@ -176,7 +177,7 @@ def fit(
         step on a GPU, ``dtype`` ``"float64"`` or ``"float32"``) or ``"auto"`` (CUDA when
         available). ``"cuda"`` without a CUDA device raises :class:`SettingsError`.
     """
-    from catmodel.fitting.empirical_bayes import check_population, fit_model_eb
+    from catmodel.fitting.empirical_bayes import check_population
 
     check_starts(starts)
     ci = check_intervals(ci, ci_level)
@@ -193,11 +194,13 @@ def fit(
     model_list = build_models(models)
     _check_overrides(model_list, batch, fix, bounds, free)
     psets = [_parameter_set(model, batch, fix, bounds, free) for model in model_list]
+    # EB runs one EM over all participants of a model: one unit per model
+    whole = max(batch.n_learners, 1)
     units = plan_units(
-        [m.name for m in model_list], batch.n_learners, chunk_size or max(batch.n_learners, 1)
+        [m.name for m in model_list],
+        batch.n_learners,
+        whole if method == "eb" else (chunk_size or whole),
     )
-    if method == "eb":  # one EM over all participants: nothing to checkpoint part-way
-        checkpoint = None
     if checkpoint is not None:  # from here on, Ctrl-C says how much is saved
         interrupt.set_units(sum(checkpoint.done(u.key) for u in units), len(units))
     bar = None
@@ -214,22 +217,17 @@ def fit(
         )
     eb_notes: list[str] = []
     if method == "eb":
-        fits = [
-            fit_model_eb(
-                model,
-                batch,
-                pset,
-                population=population,
-                by=population_by,
-                starts=starts,
-                candidates=candidates,
-                seed=seed,
-                ci_level=ci_level if ci else None,
-                report=bar.reporter(i) if bar is not None else None,
-                notes=eb_notes,
-            )
-            for i, (model, pset) in enumerate(zip(model_list, psets, strict=True))
-        ]
+        options = {
+            "population": population,
+            "by": population_by,
+            "starts": starts,
+            "candidates": candidates,
+            "seed": seed,
+            "ci_level": ci_level if ci else None,
+        }
+        fits, eb_notes = _fit_eb(
+            batch, model_list, psets, units, options, bar, checkpoint, scheduler, dask_address
+        )
     else:
         options = {
             "starts": starts,
@@ -275,6 +273,43 @@ def fit(
 
 #: the fitting methods: maximum likelihood, empirical Bayes
 METHODS_FIT = ("ml", "eb")
+
+
+def _fit_eb(
+    batch, model_list, psets, units, options, bar, checkpoint, scheduler, dask_address
+) -> tuple[list[ModelFit], list[str]]:
+    """Empirical-Bayes fits of every model, one unit per model (checkpointed, resumable,
+    local or on Dask like the ML units), and the notes the EMs wrote, in model order."""
+
+    def task(unit):
+        i = unit.model_index
+        return eb_unit, (model_list[i], batch, psets[i]), options
+
+    done = run_units(
+        units,
+        task,
+        checkpoint,
+        scheduler=scheduler,
+        dask_address=dask_address,
+        reporter=lambda u: bar.reporter(u.model_index) if bar else None,
+    )
+    fits, notes = [], []
+    for unit in units:
+        fit, unit_notes = done[unit.key]
+        fits.append(fit)
+        notes += unit_notes
+    return fits, notes
+
+
+def eb_unit(model: Model, batch, pset: ParameterSet, report=None, **options):
+    """One unit of an empirical-Bayes fit: a model's EM over every participant
+    (:func:`~catmodel.fitting.empirical_bayes.fit_model_eb`), with the notes it wrote (a
+    plain function of its arguments, so that a Dask worker can run it)."""
+    from catmodel.fitting.empirical_bayes import fit_model_eb
+
+    notes: list[str] = []
+    fit = fit_model_eb(model, batch, pset, report=report, notes=notes, **options)
+    return fit, notes
 
 
 def _fit_ml(

@@ -88,3 +88,30 @@ def test_resume_of_a_study_with_other_options_is_refused_with_one_line(study, tm
     assert run(command, tmp_path, "--resume", "--trials", "120") == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "other data, options" in err
+
+
+def test_an_eb_fit_resumes_model_by_model(tmp_path, monkeypatch, capsys):
+    # each model's EM is one unit: stopped after the first model, the resumed run fits only
+    # the second and writes the files of an uninterrupted run
+    import pandas as pd
+
+    from tests.conftest import REPO
+
+    frame = pd.read_csv(REPO / "data" / "example.csv.gz")
+    keep = sorted(frame["participant"].unique())[:6]
+    data = tmp_path / "six.csv"
+    frame[frame["participant"].isin(keep) & (frame["trial"] <= 150)].to_csv(data, index=False)
+    command = ("fit", str(data), "--models", "prototype,exemplar", "--method", "eb")
+    command = (*command, "--candidates", "32")
+    assert run(command, tmp_path / "reference") == 0
+    stop_after(monkeypatch, 1)
+    assert run(command, tmp_path / "out") == 130
+    assert "(1 of 2 units saved; rerun with --resume)" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert run(command, tmp_path / "out", "--resume") == 0
+    for name in ("fits.csv", "population.csv", "starts.csv"):
+        resumed, reference = tmp_path / "out" / name, tmp_path / "reference" / name
+        assert resumed.read_bytes() == reference.read_bytes()
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["resumed"] == [
+        "m000-prototype-c00000"
+    ]
