@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from catmodel.errors import CatmodelError, SettingsError
@@ -129,6 +129,8 @@ def draw_figures(
     seed: int = 0,
     *,
     on_skip: Callable[[str], None] | None = None,
+    device: str = "cpu",
+    dtype: str = "float64",
 ) -> list[Path]:
     """Draw every figure that applies to a results folder and save it into ``out_dir``.
 
@@ -154,6 +156,9 @@ def draw_figures(
     on_skip
         Called with a message for every figure that does not apply; default a
         :class:`FigureSkipped` warning.
+    device, dtype
+        Where the models of the posterior predictive runs run (a resolved device, see
+        :func:`catmodel.simulate.predictive.simulate_table`).
 
     Returns
     -------
@@ -187,7 +192,9 @@ def draw_figures(
             check_participant(fit, participant)
             if kind == RECOVER:
                 recovery_figures(Path(folder), save)
-            fit_figures(fit, save, skip, participant=participant, runs=runs, seed=seed)
+            fit_figures(
+                fit, save, skip, participant, runs, seed, {"device": device, "dtype": dtype}
+            )
     record_in_results_folder(out, save.written)
     return save.written
 
@@ -220,9 +227,12 @@ def fit_figures(
     participant: str | None = None,
     runs: int = 20,
     seed: int = 0,
+    device: Mapping[str, str] | None = None,
 ) -> None:
-    """Learning curves, learned Gaussians, parameter distributions and model comparison."""
-    learning_curve_figure(fit, save, skip, runs, seed)
+    """Learning curves, learned Gaussians, parameter distributions and model comparison
+    (``device``: where the posterior predictive runs' models run, ``device`` and ``dtype``
+    keys)."""
+    learning_curve_figure(fit, save, skip, runs, seed, device or {})
     learned_gaussians_figure(fit, save, skip, participant)
     parameter_figures(fit, save, skip)
     comparison_figure(fit, save, skip)
@@ -236,14 +246,19 @@ def _chance(fit) -> float | None:
 
 
 def learning_curve_figure(
-    fit, save: Callable, skip: Callable[[str], None], runs: int, seed: int
+    fit,
+    save: Callable,
+    skip: Callable[[str], None],
+    runs: int,
+    seed: int,
+    device: Mapping[str, str],
 ) -> None:
     from catmodel.plots.curves import learning_curves, plot_learning_curves
 
     if fit.trials is None:
         skip("learning curves: no trials.csv.gz in the folder")
         return
-    curves = learning_curves(fit, runs=runs, seed=seed)
+    curves = learning_curves(fit, runs=runs, seed=seed, **device)
     axes = plot_learning_curves(curves, chance=_chance(fit))
     save(axes.flat[0].figure, "learning_curves")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from catmodel.cli.run_options import add_device_options, check_run_options
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -67,6 +69,7 @@ def add_parser(sub) -> None:
         metavar="FORMATS",
         help="comma-separated image formats: png, pdf, svg (default png,pdf)",
     )
+    add_device_options(p)  # where the posterior predictive runs' models run
     p.set_defaults(run=run)
 
 
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> None:
     from catmodel.cli.common import check_out_folder
     from catmodel.figures import check_formats, draw_figures
 
+    check_run_options(args)
     out = check_out_folder(args.out if args.out is not None else args.folder / "figures")
     formats = check_formats(args.format.split(","))
     written = draw_figures(
@@ -84,6 +88,8 @@ def run(args: argparse.Namespace) -> None:
         runs=args.runs,
         seed=args.seed,
         on_skip=lambda message: print(f"skipped {message}"),
+        device=args.device,
+        dtype=args.dtype,
     )
     for path in written:
         print(path)

@@ -96,6 +96,8 @@ def learning_curves(
     ci: float = 0.95,
     interval: float = 0.95,
     models: Sequence[str] | None = None,
+    device: str = "cpu",
+    dtype: str = "float64",
 ) -> pd.DataFrame:
     """The data's and every model's learning curve of a fit folder, in one long table.
 
@@ -114,6 +116,9 @@ def learning_curves(
         Level of the predictive interval of the simulated curves.
     models
         The models to include (default: every model of the folder).
+    device, dtype
+        Where the simulated runs' models run (a resolved device, see
+        :func:`catmodel.simulate.predictive.simulate_table`).
 
     Returns
     -------
@@ -139,7 +144,9 @@ def learning_curves(
     if runs > 0:
         simulated = {}
         for name in models:
-            sim = posterior_predictive(folder, name, runs=runs, seed=seed)
+            sim = posterior_predictive(
+                folder, name, runs=runs, seed=seed, device=device, dtype=dtype
+            )
             sim_unit = unit_column(sim)
             sim = with_blocks(sim, [sim_unit, "run"], size)
             simulated[name] = predictive_curves(

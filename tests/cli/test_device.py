@@ -30,9 +30,10 @@ def test_device_cuda_without_one_is_a_one_line_error(command, tmp_path, capsys):
 
 
 @no_cuda
-def test_compare_device_cuda_without_one_is_a_one_line_error(tmp_path, capsys):
+@pytest.mark.parametrize("command", [["compare", "--cv", "forward"], ["figures"]])
+def test_device_cuda_on_a_folder_without_one_is_a_one_line_error(command, tmp_path, capsys):
     # checked before the folder is read: the folder need not exist
-    assert main(["compare", str(tmp_path / "fit"), "--cv", "forward", "--device", "cuda"]) == 2
+    assert main([command[0], str(tmp_path / "fit"), *command[1:], "--device", "cuda"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no CUDA device" in err[0]
 
