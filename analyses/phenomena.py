@@ -320,6 +320,7 @@ def shj(names: Sequence[str], budget: Budget, seed: int, out: Path) -> list[dict
 # --------------------------------------------------------------------------- dot patterns
 def dots(names: Sequence[str], budget: Budget, seed: int, out: Path) -> list[dict]:
     """Prototype enhancement and the distortion gradient in the no-feedback transfer phase."""
+    from catmodel.atomic import write_csv
     from catmodel.data.datasets import get_dataset
 
     if shared("hu_nosofsky_dots") is None:
@@ -365,6 +366,10 @@ def dots(names: Sequence[str], budget: Budget, seed: int, out: Path) -> list[dic
             )
         )
     n = frame["participant"].nunique()
+    # the README's transfer table: observed and predicted accuracy by item type
+    by_item = pd.DataFrame(series, index=list(ITEM_TYPES)).rename_axis("item_type")
+    by_item.insert(0, "participants", n)
+    write_csv(by_item.reset_index(), out / "dots_transfer.csv")
     bar_figure(
         ITEM_TYPES,
         series,
