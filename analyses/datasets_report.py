@@ -19,13 +19,13 @@ the same code as ``catmodel figures``.
 The subsets (the full data sets are too slow to fit on a 2-core machine in one report run):
 
 ``ashby_rbii`` — ``ashby_rbii_switchvi``, the single-task, two-category baselines: rule-based
-    ``ud2`` (unidimensional) and ``cj2`` (conjunctive), information-integration ``ii2``; the
-    first participants of each (files' order), all 560 trials.
-``dots`` — ``hu_nosofsky_dots`` (``mc_2024``): the first participants of each training
+    ``ud2`` (unidimensional) and ``cj2`` (conjunctive), information-integration ``ii2``: all
+    seven participants of each, all 560 trials.
+``dots`` — ``hu_nosofsky_dots`` (``mc_2024``): the first three participants of each training
     condition (low, medium, high, mixed distortion), all 354 trials: 270 training trials with
     feedback, then 84 transfer trials without (predicted, not learned from; their responses
     count in the likelihood).
-``sixproblems`` — ``sixproblems`` (``nosof94``): the first learners of each of the six
+``sixproblems`` — ``sixproblems`` (``nosof94``): the first eight learners of each of the six
     Shepard-Hovland-Jenkins types, every trial shown (each learner stopped at the authors'
     criterion, so learners differ in length).
 
@@ -80,7 +80,7 @@ DATASETS = (
         "ashby_rbii_switchvi",
         None,
         ("ud2", "cj2", "ii2"),
-        full=Subset(4, None, 3, 128, 20),
+        full=Subset(7, None, 3, 128, 20),  # every single-task participant (7 per condition)
         quick=Subset(1, 60, 1, 16, 2),
         title="Rule-based vs information-integration (ashby_rbii_switchvi)",
     ),
@@ -98,7 +98,7 @@ DATASETS = (
         "sixproblems",
         "nosof94",
         None,
-        full=Subset(4, None, 3, 128, 20),
+        full=Subset(8, None, 3, 128, 20),
         quick=Subset(1, 32, 1, 16, 2),
         title="Six problems (sixproblems, nosof94)",
     ),

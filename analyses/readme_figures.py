@@ -28,7 +28,6 @@ FIGURES = {
     "dataset_ashby_rbii.png": "datasets/ashby_rbii/figures/results.png",
     "dataset_dots.png": "datasets/dots/figures/results.png",
     "dataset_sixproblems.png": "datasets/sixproblems/figures/results.png",
-    "phenomena_dots_transfer.png": "phenomena/dots_transfer.png",
 }
 
 
