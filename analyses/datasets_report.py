@@ -21,11 +21,11 @@ The subsets (the full data sets are too slow to fit on a 2-core machine in one r
 ``ashby_rbii`` — ``ashby_rbii_switchvi``, the single-task, two-category baselines: rule-based
     ``ud2`` (unidimensional) and ``cj2`` (conjunctive), information-integration ``ii2``: all
     seven participants of each, all 560 trials.
-``dots`` — ``hu_nosofsky_dots`` (``mc_2024``): the first three participants of each training
+``dots`` — ``hu_nosofsky_dots`` (``mc_2024``): the first six participants of each training
     condition (low, medium, high, mixed distortion), all 354 trials: 270 training trials with
     feedback, then 84 transfer trials without (predicted, not learned from; their responses
     count in the likelihood).
-``sixproblems`` — ``sixproblems`` (``nosof94``): the first eight learners of each of the six
+``sixproblems`` — ``sixproblems`` (``nosof94``): the first 20 learners of each of the six
     Shepard-Hovland-Jenkins types, every trial shown (each learner stopped at the authors'
     criterion, so learners differ in length).
 
@@ -89,7 +89,7 @@ DATASETS = (
         "hu_nosofsky_dots",
         "mc_2024",
         None,
-        full=Subset(3, None, 3, 128, 20),
+        full=Subset(6, None, 3, 128, 20),
         quick=Subset(1, 40, 1, 16, 2),
         title="Dot patterns (hu_nosofsky_dots, mc_2024)",
     ),
@@ -98,7 +98,7 @@ DATASETS = (
         "sixproblems",
         "nosof94",
         None,
-        full=Subset(8, None, 3, 128, 20),
+        full=Subset(20, None, 3, 128, 20),
         quick=Subset(1, 32, 1, 16, 2),
         title="Six problems (sixproblems, nosof94)",
     ),

@@ -3,7 +3,9 @@
     python -m analyses.phenomena [--quick] [--out results/report]
 
 Writes ``phenomena/phenomena.csv`` (columns ``phenomenon, model, statistic, value, target,
-reproduced``) and one figure per phenomenon. The models are the registry's learning models
+reproduced``), one figure per phenomenon and ``phenomena/dots_transfer.csv`` (people's and each
+model's accuracy in the dot-pattern transfer phase by item type: the README's transfer
+table). The models are the registry's learning models
 (:func:`catmodel.models.registry.default_models`). Each phenomenon names its statistic, its
 target and the rule that decides ``reproduced``:
 
