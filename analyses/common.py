@@ -33,8 +33,21 @@ def shared(name: str) -> Path | None:
     return path
 
 
-def fit_into(folder: Path, table, models, *, starts: int, candidates: int | None, seed: int):
-    """Fit ``models`` to ``table`` and write a results folder (as ``catmodel fit`` does)."""
+def fit_into(
+    folder: Path,
+    table,
+    models,
+    *,
+    starts: int,
+    candidates: int | None,
+    seed: int,
+    ci: str | None = "profile",
+):
+    """Fit ``models`` to ``table`` and write a results folder (as ``catmodel fit`` does).
+
+    ``ci`` is :func:`catmodel.fitting.fit.fit`'s interval method (None: none, which saves the
+    profile intervals' cost where an analysis does not report them).
+    """
     from catmodel.cli.common import build_models
     from catmodel.fitting.fit import fit
     from catmodel.results import write_fit_folder
@@ -42,7 +55,7 @@ def fit_into(folder: Path, table, models, *, starts: int, candidates: int | None
     model_list = build_models(",".join(models), {})
     batch = table.to_batch()
     t0 = time.perf_counter()
-    result = fit(batch, model_list, starts=starts, candidates=candidates, seed=seed)
+    result = fit(batch, model_list, starts=starts, candidates=candidates, seed=seed, ci=ci)
     seconds = time.perf_counter() - t0
     write_fit_folder(folder, table, batch, result, {"seconds": round(seconds, 1)})
     print(f"fitted {', '.join(models)} to {table.n_learners} learners in {seconds:.0f} s")

@@ -3,7 +3,9 @@
     python -m analyses.phenomena [--quick] [--out results/report]
 
 Writes ``phenomena/phenomena.csv`` (columns ``phenomenon, model, statistic, value, target,
-reproduced``) and one figure per phenomenon. The models are the registry's learning models
+reproduced``), one figure per phenomenon and ``phenomena/dots_transfer.csv`` (people's and each
+model's accuracy in the dot-pattern transfer phase by item type: the README's transfer
+table). The models are the registry's learning models
 (:func:`catmodel.models.registry.default_models`). Each phenomenon names its statistic, its
 target and the rule that decides ``reproduced``:
 
@@ -320,6 +322,7 @@ def shj(names: Sequence[str], budget: Budget, seed: int, out: Path) -> list[dict
 # --------------------------------------------------------------------------- dot patterns
 def dots(names: Sequence[str], budget: Budget, seed: int, out: Path) -> list[dict]:
     """Prototype enhancement and the distortion gradient in the no-feedback transfer phase."""
+    from catmodel.atomic import write_csv
     from catmodel.data.datasets import get_dataset
 
     if shared("hu_nosofsky_dots") is None:
@@ -365,6 +368,10 @@ def dots(names: Sequence[str], budget: Budget, seed: int, out: Path) -> list[dic
             )
         )
     n = frame["participant"].nunique()
+    # the README's transfer table: observed and predicted accuracy by item type
+    by_item = pd.DataFrame(series, index=list(ITEM_TYPES)).rename_axis("item_type")
+    by_item.insert(0, "participants", n)
+    write_csv(by_item.reset_index(), out / "dots_transfer.csv")
     bar_figure(
         ITEM_TYPES,
         series,

@@ -4,8 +4,10 @@
 
 Runs, in order: the demo and the robustness benchmark of the Gaussian learner, simulation
 studies (parameter and model recovery), fits of the shipped simulated data, the real
-two-category data set (crossley_cat_unlearn_2cat, first 300 trials), the
-Shepard-Hovland-Jenkins benchmark and the benchmark-phenomena table (``analyses.phenomena``);
+two-category data set (crossley_cat_unlearn_2cat, first 300 trials), the results on the other
+trial-level data sets (``analyses.datasets_report``: ashby_rbii_switchvi, hu_nosofsky_dots,
+sixproblems), the Shepard-Hovland-Jenkins benchmark and the benchmark-phenomena table
+(``analyses.phenomena``);
 then writes ``REPORT.md`` in the results folder linking every figure and table. Parts that
 need ``../shared/datasets`` skip cleanly without it. ``--quick`` runs everything on a tiny
 subset (what CI does).
@@ -18,7 +20,15 @@ import subprocess
 import sys
 import time
 
-from analyses import crossley_2cat, phenomena, readme_figures, recovery, shj, simulated
+from analyses import (
+    crossley_2cat,
+    datasets_report,
+    phenomena,
+    readme_figures,
+    recovery,
+    shj,
+    simulated,
+)
 from analyses.common import REPO, parser
 
 
@@ -89,7 +99,7 @@ def main(argv=None) -> int:
         ["--quick"] if args.quick else []
     )
     demo_and_robustness(args.out, args.quick)
-    for module in (recovery, simulated, crossley_2cat, shj, phenomena):
+    for module in (recovery, simulated, crossley_2cat, datasets_report, shj, phenomena):
         print(f"--- {module.__name__}")
         module.main(common)
     report(args.out)

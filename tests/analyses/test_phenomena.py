@@ -97,6 +97,18 @@ def test_quick_table_has_every_model_and_phenomenon(table):
     assert frame.groupby("model").size().nunique() == 1  # every model gets every row
     for name in ("shj_types", "dots_transfer", "rbii", "catnum"):
         assert (folder / f"{name}.png").stat().st_size > 5_000
+    # the README's transfer table: observed and predicted accuracy by item type
+    transfer = pd.read_csv(folder / "dots_transfer.csv")
+    assert transfer["item_type"].tolist() == list(phenomena.ITEM_TYPES)
+    assert list(transfer.columns[2:]) == ["people", *phenomena.models()]
+    values = transfer[["people", *phenomena.models()]].to_numpy()
+    assert ((values > 0) & (values < 1)).all()
+    # its prototype - old difference is the table's statistic
+    proto = frame[(frame["statistic"] == PROTO)].set_index("model")["value"]
+    by_type = transfer.set_index("item_type")
+    for name in phenomena.models():
+        gain = by_type.loc["prototype", name] - by_type.loc["old", name]
+        assert gain == pytest.approx(float(proto[name]), abs=1e-4)  # a text column (mixed)
 
 
 @pytest.mark.slow
