@@ -154,16 +154,14 @@ def test_gqc_strategy_fits_reach_the_generating_parameters_nll():
 
 @pytest.mark.slow
 def test_strategies_are_recovered():
-    # the quick study (10 simulated participants per strategy and design; the 100-participant
-    # study of the issue takes about half an hour here and is `python -m
-    # analyses.strategy_recovery`). Every strategy but the quadratic bound comes back to
-    # itself at least 80% of the time; a quadratic bound is often taken for a conjunction (a
-    # corner mimics a parabola: the README's stated shortfall), but for nothing else.
-    study = strategy_recovery(n_participants=10, n_trials=100, seed=0)
+    # a smaller run of the study (20 simulated participants per strategy and design instead
+    # of the README's 100, which is `python -m analyses.strategy_recovery`; about 2 minutes on
+    # one core). Measured with this seed: every row .85-1.00, gqc .95 (ii) and 1.00 (rb).
+    # Every row must stay at .8 or more (at most 4 of 20 blocks lost, one more than the worst
+    # row measured) and gqc at .9: its earlier diagonal box gave .4-.55 (the README), so a
+    # box that corners mimic again breaks this.
+    study = strategy_recovery(n_participants=20, n_trials=100, seed=0)
     diagonal = study.diagonal()
-    linear = [i for i in diagonal.index if "gqc" not in str(i)]
-    assert (diagonal[linear] >= 0.8).all(), diagonal
-    confusion = study.confusion
+    assert (diagonal >= 0.8).all(), diagonal
     for design in ("ii", "rb"):
-        row = confusion.loc[(design, "gqc")]
-        assert row["gqc"] + row["cj"] >= 0.95, row
+        assert diagonal[(design, "gqc")] >= 0.9, study.confusion.loc[(design, "gqc")]
