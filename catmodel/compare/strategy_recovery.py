@@ -241,6 +241,6 @@ def strategy_recovery(
         .reindex(columns=names, fill_value=0)
         .astype(float)
     )
-    confusion = confusion.div(confusion.sum(1), axis=0)
+    confusion = confusion.div(confusion.sum(axis=1), axis=0)
     order = pd.MultiIndex.from_product([list(designs), names], names=["design", "generating"])
     return StrategyRecovery(confusion=confusion.reindex(order), participants=participants)
