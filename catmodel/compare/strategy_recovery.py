@@ -111,10 +111,10 @@ def rule_agreement(x: np.ndarray, labels: np.ndarray) -> float:
     def split(order: np.ndarray) -> np.ndarray:
         # best agreement of "second above a threshold" or its reverse, along each ordering
         # (columns): the first-category labels below plus the second-category ones above
-        ones = np.cumsum(lab[order], 0)
-        below_zero = np.arange(1, n + 1)[:, None] - ones
-        agree = below_zero + (ones[-1] - ones)
-        agree = np.vstack([ones[-1][None] * np.ones((1, agree.shape[1])), agree])
+        ones = np.cumsum(lab[order], 0)  # second-category labels among the first k + 1
+        first_below = np.arange(1, n + 1)[:, None] - ones
+        agree = first_below + (ones[-1] - ones)
+        agree = np.vstack([ones[-1][None], agree])  # the threshold below every stimulus
         return np.maximum(agree, n - agree).max(0)
 
     theta = np.radians(LINE_ANGLES)
