@@ -4,7 +4,8 @@
 drawn over the strategy's generating box) on the information-integration (``ii``) and rule-based
 (``rb``) designs; every strategy is fitted to every block and the best by BIC counted
 (:func:`catmodel.compare.strategy_recovery.strategy_recovery`). Prints the confusion matrix
-and each strategy's expected agreement with its own bound and accuracy on the design.
+each strategy's expected agreement with its own bound and accuracy on the design, and how
+closely a line or a corner follows its bound (``rule_agreement``).
 
     python -m analyses.strategy_recovery [--quick] [--out results/report]
 """
@@ -29,8 +30,8 @@ def main(argv=None) -> int:
     write_csv(study.participants, out / "participants.csv")
     print(markdown_table(study.confusion.reset_index(), floatfmt=".2f"))
     sensible = study.participants.groupby(["design", "generating"])[
-        ["own_agreement", "design_accuracy"]
-    ].agg(["min", "mean"])
+        ["own_agreement", "design_accuracy", "rule_agreement"]
+    ].agg(["min", "mean", "max"])
     print(sensible.round(3).to_string())
     print(f"diagonal: min {study.diagonal().min():.2f}")
     return 0

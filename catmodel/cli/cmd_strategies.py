@@ -48,7 +48,12 @@ def add_parser(sub) -> None:
         help="fit on the features as they are (default: standardise over the whole data set)",
     )
     g = p.add_argument_group("fitting")
-    g.add_argument("--starts", type=int, default=3, help="local refinements per fit (default 3)")
+    g.add_argument(
+        "--starts",
+        type=int,
+        default=3,
+        help="local refinements per fit (default 3; gqc gets at least 10)",
+    )
     g.add_argument(
         "--candidates", type=int, default=None, help="quasi-random search candidates per fit"
     )

@@ -153,7 +153,9 @@ def fit_strategies(
         Names from :data:`STRATEGIES` (default: all).
     starts, candidates, seed, fix, bounds, free
         As for :func:`catmodel.fitting.fit.fit`; ``fix``, ``bounds`` and ``free`` apply to
-        every strategy that has the parameter.
+        every strategy that has the parameter. A strategy whose model asks for more starts
+        (:attr:`~catmodel.models.decision_bound.DecisionBound.min_starts`: ``gqc``, 10) gets
+        that many.
     blocks
         Block number of each learner (default: from the learner ids of :func:`block_frame`,
         else 1).
@@ -194,7 +196,7 @@ def fit_strategies(
         result = fit(
             batch,
             variants,
-            starts=starts,
+            starts=max(starts, getattr(variants[0], "min_starts", 1)),
             candidates=candidates,
             seed=seed,
             fix={k: v for k, v in (fix or {}).items() if k in mine},

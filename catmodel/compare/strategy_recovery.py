@@ -5,8 +5,10 @@ participants are simulated for one block of trials with parameters drawn over th
 generating box (in its default orientation), every strategy is fitted to every participant
 (:func:`~catmodel.compare.strategies.fit_strategies`), and the best by BIC is counted. The
 study also reports how sensible the generating boxes are: each simulated participant's expected
-agreement with its own noiseless bound (its accuracy were its own strategy the truth) and its
-expected accuracy on the design's categories.
+agreement with its own noiseless bound (its accuracy were its own strategy the truth), its
+expected accuracy on the design's categories, and how closely the simplest strategies (a line,
+an axis-aligned corner) follow its bound on its stimuli (:func:`rule_agreement`; for ``gqc``,
+whether the bound is genuinely quadratic there).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class StrategyRecovery:
     participants
         One row per simulated participant: design, generating and assigned strategy, BIC
         weight, ``own_agreement`` and ``design_accuracy`` (expected, from the response
-        probabilities).
+        probabilities) and ``rule_agreement`` (:func:`rule_agreement` of its noiseless
+        bound: how closely a line or an axis-aligned corner follows it on its stimuli).
     """
 
     confusion: pd.DataFrame
@@ -76,6 +79,75 @@ def expected_accuracies(model, batch, values) -> tuple[np.ndarray, np.ndarray]:
         (torch.where(mask, agree, 0.0).sum(1) / n).numpy(),
         (torch.where(mask, correct, 0.0).sum(1) / n).numpy(),
     )
+
+
+#: orientations (degrees, 0 to 180) of the lines :func:`rule_agreement` tries
+LINE_ANGLES = np.arange(0.0, 180.0, 1.0)
+
+
+def rule_agreement(x: np.ndarray, labels: np.ndarray) -> float:
+    """The highest share of ``labels`` that any noiseless unidimensional, linear or
+    conjunctive bound reproduces on the stimuli ``x``.
+
+    How far a bound is from the simpler strategies on these stimuli: 1 when a line (a
+    unidimensional rule is a line at 0 or 90 degrees) or an axis-aligned corner splits the
+    stimuli as the labels do. Lines at every degree (:data:`LINE_ANGLES`) and every threshold
+    between stimuli; corners at every pair of thresholds, in all four orientations, either
+    category inside.
+
+    Parameters
+    ----------
+    x
+        Stimuli (N, 2), the first two features.
+    labels
+        (N,) 0 or 1: the category a bound responds to each stimulus.
+    """
+    x = np.asarray(x, dtype=float)[:, :2]
+    lab = np.asarray(labels).astype(bool)
+    n = len(lab)
+    if n == 0:
+        return float("nan")
+
+    def split(order: np.ndarray) -> np.ndarray:
+        # best agreement of "second above a threshold" or its reverse, along each ordering
+        # (columns): the first-category labels below plus the second-category ones above
+        ones = np.cumsum(lab[order], 0)  # second-category labels among the first k + 1
+        first_below = np.arange(1, n + 1)[:, None] - ones
+        agree = first_below + (ones[-1] - ones)
+        agree = np.vstack([ones[-1][None], agree])  # the threshold below every stimulus
+        return np.maximum(agree, n - agree).max(0)
+
+    theta = np.radians(LINE_ANGLES)
+    proj = x @ np.stack([np.cos(theta), np.sin(theta)])
+    best = split(np.argsort(proj, 0)).max()
+    # corners: the second-category count in every quadrant below-left of (c1, c2), from a 2D
+    # prefix sum over the stimuli's ranks; the other corners by flipping the axes
+    for s1 in (1.0, -1.0):
+        for s2 in (1.0, -1.0):
+            r1 = np.argsort(np.argsort(s1 * x[:, 0]))
+            r2 = np.argsort(np.argsort(s2 * x[:, 1]))
+            grid = np.zeros((n + 1, n + 1))
+            count = np.zeros((n + 1, n + 1))
+            np.add.at(grid, (r1 + 1, r2 + 1), lab.astype(float))
+            np.add.at(count, (r1 + 1, r2 + 1), 1.0)
+            second_in = grid.cumsum(0).cumsum(1)
+            first_in = count.cumsum(0).cumsum(1) - second_in
+            # second category inside: its labels inside plus the first category's outside
+            agree = second_in + (n - lab.sum() - first_in)
+            best = max(best, agree.max(), (n - agree).max())
+    return float(best) / n
+
+
+def rule_agreements(model, batch, values) -> np.ndarray:
+    """Per learner, :func:`rule_agreement` of the model's noiseless responses on its stimuli
+    (NaN for a model without a bound)."""
+    if not isinstance(model, DecisionBound):
+        return np.full(batch.n_learners, np.nan)
+    logits = rollout_logits(model, batch, np.arange(batch.n_learners), values)
+    labels = (logits[..., 1] > logits[..., 0]).numpy()
+    mask = batch.mask.numpy()
+    x = batch.x.numpy()
+    return np.array([rule_agreement(x[i][mask[i]], labels[i][mask[i]]) for i in range(len(x))])
 
 
 def concat_batches(batches: Sequence[TrialBatch]) -> TrialBatch:
@@ -150,6 +222,7 @@ def strategy_recovery(
                         "participant": list(batch.learners),
                         "own_agreement": own,
                         "design_accuracy": accuracy,
+                        "rule_agreement": rule_agreements(model, batch, values),
                     }
                 )
             )
@@ -168,6 +241,6 @@ def strategy_recovery(
         .reindex(columns=names, fill_value=0)
         .astype(float)
     )
-    confusion = confusion.div(confusion.sum(1), axis=0)
+    confusion = confusion.div(confusion.sum(axis=1), axis=0)
     order = pd.MultiIndex.from_product([list(designs), names], names=["design", "generating"])
     return StrategyRecovery(confusion=confusion.reindex(order), participants=participants)

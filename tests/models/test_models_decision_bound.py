@@ -170,8 +170,31 @@ def test_registered_as_response_only_with_noise_and_lapse():
 
 
 def test_generating_glc_bounds_are_at_least_20_degrees_from_both_axes():
-    for name in ["glc", "gqc"]:
-        lo, hi = ParameterSet.for_model(get_model(name), 2, 2)["angle"].generating_box
-        # a normal at angle a is a bound at a + 90: both are 20 degrees or more from an axis
-        for a in np.linspace(lo, hi, 101):
-            assert min(a % 90, 90 - a % 90) >= 20 - 1e-9
+    lo, hi = ParameterSet.for_model(get_model("glc"), 2, 2)["angle"].generating_box
+    # a normal at angle a is a bound at a + 90: both are 20 degrees or more from an axis
+    for a in np.linspace(lo, hi, 101):
+        assert min(a % 90, 90 - a % 90) >= 20 - 1e-9
+
+
+def test_generating_gqc_axis_is_away_from_the_diagonals_and_vertex_off_centre():
+    # a conjunction's corner has its axis on a diagonal and mimics a parabola whose axis lies
+    # there; gqc's generating axis (its normal, at `angle`) stays at least 25 degrees from
+    # both diagonals, and its vertex sits 0.5-1 SD to the second category's side so that both
+    # arms cross the stimuli (the module docs give the measurements)
+    pset = ParameterSet.for_model(get_model("gqc"), 2, 2)
+    lo, hi = pset["angle"].generating_box
+    for a in np.linspace(lo, hi, 101):
+        off_diagonal = min((a - 45) % 90, 90 - (a - 45) % 90)
+        assert off_diagonal >= 25 - 1e-9, a
+    assert pset["offset"].generating_box == (0.5, 1.0)
+    assert pset["curve_along"].generating_box[0] >= 0.8  # a U, not a near-line
+    # the other strategies keep the box through the middle of the stimuli
+    assert ParameterSet.for_model(get_model("glc"), 2, 2)["offset"].generating_box == (
+        -0.5,
+        0.5,
+    )
+
+
+def test_gqc_asks_for_more_starts_than_the_other_strategies():
+    assert get_model("gqc").min_starts == 10
+    assert all(get_model(n).min_starts == 1 for n in ["ud_x1", "ud_x2", "cj", "glc"])
