@@ -18,6 +18,9 @@ the same code as ``catmodel figures``.
 
 The subsets (the full data sets are too slow to fit on a 2-core machine in one report run):
 
+``crossley_4cat`` — ``crossley_unlearning_4cat`` (``nc_40``): all 48 participants (both
+    conditions, ``relearn`` and ``new_learn``, named for what follows the acquisition), the
+    acquisition phase (trials 1-300: four bivariate normal categories, veridical feedback).
 ``ashby_rbii`` — ``ashby_rbii_switchvi``, the single-task, two-category baselines: rule-based
     ``ud2`` (unidimensional) and ``cj2`` (conjunctive), information-integration ``ii2``: all
     seven participants of each, all 560 trials.
@@ -75,6 +78,15 @@ class DataSet:
 
 
 DATASETS = (
+    DataSet(
+        "crossley_4cat",
+        "crossley_unlearning_4cat",
+        "nc_40",
+        None,
+        full=Subset(48, 300, 3, 128, 20),  # all 48, the acquisition phase (trials 1-300)
+        quick=Subset(1, 60, 1, 16, 2),
+        title="Four-category information integration (crossley_unlearning_4cat, nc_40)",
+    ),
     DataSet(
         "ashby_rbii",
         "ashby_rbii_switchvi",

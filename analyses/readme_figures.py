@@ -25,6 +25,7 @@ FIGURES = {
     "parameter_recovery.png": "recovery/parameters/recovery.png",
     "model_recovery_ii.png": "recovery/models_ii/model_recovery.png",
     "shj.png": "shj/shj_curves.png",
+    "dataset_crossley_4cat.png": "datasets/crossley_4cat/figures/results.png",
     "dataset_ashby_rbii.png": "datasets/ashby_rbii/figures/results.png",
     "dataset_dots.png": "datasets/dots/figures/results.png",
     "dataset_sixproblems.png": "datasets/sixproblems/figures/results.png",

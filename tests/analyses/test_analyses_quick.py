@@ -31,7 +31,7 @@ def test_run_all_quick_writes_the_report(tmp_path):
         assert (figures / "learning_curves.png").stat().st_size > 10_000
         assert list(figures.glob("learned_gaussians_*.png"))
         assert (tmp_path / "shj" / "shj_curves.png").exists()
-        for key in ("ashby_rbii", "dots", "sixproblems"):
+        for key in ("crossley_4cat", "ashby_rbii", "dots", "sixproblems"):
             assert (tmp_path / "datasets" / key / "figures" / "results.png").exists()
 
 
