@@ -15,6 +15,7 @@ from catmodel.cli.common import (
     set_threads,
 )
 from catmodel.cli.data_options import add_data_options, column_map_from_args
+from catmodel.cli.run_options import add_device_options, check_run_options
 
 TABLE = "strategies.csv"
 FIGURE = "strategies"
@@ -62,6 +63,7 @@ def add_parser(sub) -> None:
     g.add_argument("--bounds", action="append", metavar="NAME=LO:HI", help="narrow a box")
     g.add_argument("--free", action="append", default=[], metavar="NAME", help="e.g. --free lapse")
     g.add_argument("--jobs", type=int, default=None, help="CPU threads (default: all cores)")
+    add_device_options(p)
     add_data_options(p)
     p.set_defaults(run=run)
 
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> None:
 
     check_out_folder(args.out)
     check_starts(args.starts)
+    check_run_options(args)
     if args.block_size < 1:
         raise SettingsError(f"--block-size must be a positive integer, got {args.block_size}")
     names = [s.strip() for s in (args.strategies or ",".join(STRATEGIES)).split(",") if s]
@@ -108,6 +111,8 @@ def run(args: argparse.Namespace) -> None:
         bounds=bounds,
         free=args.free,
         progress=True,
+        device=args.device,
+        dtype=args.dtype,
     )
     seconds = time.perf_counter() - t0
     out = args.out

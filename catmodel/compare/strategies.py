@@ -142,6 +142,8 @@ def fit_strategies(
     free: Sequence[str] = (),
     blocks: Sequence[int] | None = None,
     progress: bool = False,
+    device: str = "cpu",
+    dtype: str = "float64",
 ) -> StrategyFits:
     """Fit every strategy (in every orientation) to every learner of ``batch`` by BIC.
 
@@ -161,6 +163,8 @@ def fit_strategies(
         else 1).
     progress
         Show the fits' progress bars.
+    device, dtype
+        Where the fits run (as for :func:`catmodel.fitting.fit.fit`).
     """
     names = list(strategies or STRATEGIES)
     unknown = [n for n in names if n not in STRATEGIES]
@@ -204,6 +208,8 @@ def fit_strategies(
             free=[k for k in free if k in mine],
             ci=None,
             progress=progress,
+            device=device,
+            dtype=dtype,
         )
         fits = [result[m.name] for m in variants]
         stack = np.stack([f.nll for f in fits])  # (variants, learners)

@@ -17,6 +17,7 @@ no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is
     "command",
     [
         ["fit", "data/example.csv.gz"],
+        ["strategies", "data/example.csv.gz"],
         ["recover"],
         ["model-recovery"],
         ["simulate", "--model", "gaussian"],
