@@ -131,3 +131,13 @@ def test_people_show_the_classic_effects(table):
     assert "people's +" in targets[CATNUM]  # 2 categories > 4
     low, medium, high = (float(v) for v in targets[GRADIENT].split("(people: ")[1][:-1].split(","))
     assert low > medium > high
+
+
+def test_a_tie_reproduces_no_effect():
+    # the full run's Gaussian learner: prototype - old +.0006 and a gradient of .712, .712,
+    # .711 are ties, not effects
+    assert not phenomena.same_sign(0.0006, 0.118)
+    assert phenomena.same_sign(0.0115, 0.118) and not phenomena.same_sign(-0.02, 0.118)
+    assert not phenomena.descending([0.712, 0.712, 0.711])
+    assert phenomena.descending([0.746, 0.734, 0.709])
+    assert not phenomena.descending([0.70, 0.72, 0.65])
