@@ -121,6 +121,9 @@ def test_main_restores_the_callers_handler(capsys):
 def test_library_callers_keep_keyboard_interrupt():
     code = (
         "import os, signal, time\n"
+        # a caller with Python's own Ctrl-C handling (a process started from a pytest-xdist
+        # worker inherits SIGINT ignored, and Python then installs no handler of its own)
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import catmodel.atomic\n"
         "try:\n"
         # Python acts on a signal at its next check, which under load can come after
