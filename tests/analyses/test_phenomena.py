@@ -24,7 +24,8 @@ RBII = "accuracy RB - II (ud2, cj2 vs ii2)"
 CATNUM = "accuracy 2 - 4 categories (trials 1-300)"
 
 #: what each model reproduces in the quick run (seed 0), as in the README's table. The Gaussian
-#: learner's prototype - old (+0.0003, a tie) is not pinned: rounding could flip its sign.
+#: learner's prototype - old (+0.0003) and the ideal observer's gradient are ties (below
+#: phenomena.TIE), so they are not pinned.
 REPRODUCED = {
     "gaussian": {("shj", SHJ_ORDER), ("rbii", RBII), ("catnum", CATNUM)},
     "prototype": {("dots", PROTO), ("dots", GRADIENT), ("rbii", RBII), ("catnum", CATNUM)},
@@ -36,13 +37,8 @@ REPRODUCED = {
         ("catnum", CATNUM),
     },
     "alcove": {("dots", PROTO), ("dots", GRADIENT), ("rbii", RBII), ("catnum", CATNUM)},
-    "niw": {
-        ("shj", SHJ_ORDER),
-        ("dots", PROTO),
-        ("dots", GRADIENT),
-        ("rbii", RBII),
-        ("catnum", CATNUM),
-    },
+    # the ideal observer's quick-run gradient (.762, .758, .742) has a step below TIE: a tie
+    "niw": {("shj", SHJ_ORDER), ("dots", PROTO), ("rbii", RBII), ("catnum", CATNUM)},
 }
 
 
