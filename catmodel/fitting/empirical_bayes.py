@@ -76,6 +76,9 @@ EM_MAX_ITER = 50
 #: error (1e-3 of the box) moves the Laplace evidence by well under 1e-3
 FIRST_STEP, WARM_STEP = 0.1, 0.02
 NM_FATOL, NM_XATOL = 1e-5, 1e-3
+#: the E-step's iteration cap: with the population prior in place of the box no MAP creeps
+#: toward an edge, and the EM's later iterations start each search at the previous MAP
+NM_MAX_ITER = 400
 #: a MAP this far outside the box (share of its width) is named in the notes
 OUTSIDE_BOX = 0.1
 #: importance draws per participant for the M-step's posterior moments
@@ -434,7 +437,12 @@ def map_estimates(
         return nll + _penalty(pop, group_of, rows[idx], scale), nll[:, None]
 
     result = batched_nelder_mead(
-        fun, (start - lo) / width, step=step, fatol=NM_FATOL, xatol=NM_XATOL
+        fun,
+        (start - lo) / width,
+        step=step,
+        fatol=NM_FATOL,
+        xatol=NM_XATOL,
+        max_iter=NM_MAX_ITER,
     )
     best = np.full(n_p, -1, dtype=np.int64)
     value = np.full(n_p, np.inf)

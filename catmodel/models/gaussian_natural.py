@@ -140,7 +140,11 @@ class NaturalRule:
                 1e-3,
                 1.0,
                 "log",
-                generating=(10**-2.25, 10**-0.5),
+                # where real participants are fitted (crossley_cat_unlearn_2cat: median 0.53,
+                # IQR 0.10-1); far below it a unit's count (each of two units takes about 200
+                # of 400 trials) never nears 1 / lr_w, forgetting does not show, and the rate
+                # cannot be told from 1e-3
+                generating=(10**-1.75, 10**-0.25),
                 doc="forgetting rate of a unit's association weights (a running average of the "
                 "feedback; the share of the way each late step moves)",
             ),

@@ -42,7 +42,7 @@ def test_parameter_maps_round_trip_and_respect_overrides():
 
 def test_narrower_bounds_narrow_the_generating_box_and_far_values_stay_finite():
     pset = ParameterSet.for_model(Gaussian(), 2, 2, bounds={"lr_w": (0.1, 0.9), "lr_mu": (0.5, 1)})
-    assert pset["lr_w"].generating == (0.1, 10**-0.5)  # [10^-2.25, 10^-0.5] cut at 0.1
+    assert pset["lr_w"].generating == (0.1, 10**-0.25)  # [10^-1.75, 10^-0.25] cut at 0.1
     assert pset["lr_mu"].generating == (0.5, 0.5)  # wholly below the box: pinned to its edge
     assert pset["lr_cov"].generating == Gaussian().rule.learning_params()[1].generating
     # far unconstrained coordinates map to the box's edges without overflow warnings

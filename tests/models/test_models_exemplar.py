@@ -149,3 +149,25 @@ def test_settings_are_checked():
     assert names == ["attention_1", "sensitivity", "decay", "temperature", "lapse"]
     decay = Exemplar(memory_decay=True).params(2, 2)[2]
     assert decay.lower == 0.0 and decay.default == 0.0 and decay.scale == "linear"
+
+
+def test_generating_box_gives_the_documented_ii_learning_curve():
+    # the module docstring's curve (a): expected accuracy per 30-trial block on the ii task with
+    # parameters drawn over the generating box (.630 in block 1, .756 in block 10 for 400
+    # participants); a box whose temperatures make choices deterministic, or flat, breaks it
+    from catmodel.data.batch import batch_from_frame
+    from catmodel.models.params import ParameterSet
+    from catmodel.simulate.designs import make_design
+    from catmodel.simulate.simulate import response_probabilities, sample_parameters
+
+    model = Exemplar()
+    frame = make_design("ii", 100, 300, block_size=30, seed=0)
+    frame["learner"] = frame["participant"]
+    batch = batch_from_frame(frame, ["x1", "x2"])
+    values = sample_parameters(ParameterSet.for_model(model, 2, 2), batch.n_learners, seed=1)
+    p = response_probabilities(model, batch, values).numpy()
+    correct = np.take_along_axis(p, batch.category.numpy()[..., None], -1)[..., 0]
+    blocks = correct.reshape(len(correct), 10, 30).mean(axis=(0, 2))
+    assert 0.60 < blocks[0] < 0.66
+    assert 0.73 < blocks[-1] < 0.78
+    assert np.all(np.diff(blocks[:4]) > 0)
