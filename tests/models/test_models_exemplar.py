@@ -8,11 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from catmodel.data.batch import batch_from_frame
 from catmodel.errors import SettingsError
 from catmodel.models.exemplar import Exemplar
+from catmodel.models.params import ParameterSet
 from catmodel.models.rollout import rollout_logits
 from catmodel.models.similarity import attention_weights_np
-from catmodel.simulate.simulate import response_probabilities
+from catmodel.simulate.designs import make_design
+from catmodel.simulate.simulate import response_probabilities, sample_parameters
 
 
 def _gcm(x, feedback, k, w, c, r=1, decay=0.0):
@@ -155,11 +158,6 @@ def test_generating_box_gives_the_documented_ii_learning_curve():
     # the module docstring's curve (a): expected accuracy per 30-trial block on the ii task with
     # parameters drawn over the generating box (.630 in block 1, .756 in block 10 for 400
     # participants); a box whose temperatures make choices deterministic, or flat, breaks it
-    from catmodel.data.batch import batch_from_frame
-    from catmodel.models.params import ParameterSet
-    from catmodel.simulate.designs import make_design
-    from catmodel.simulate.simulate import response_probabilities, sample_parameters
-
     model = Exemplar()
     frame = make_design("ii", 100, 300, block_size=30, seed=0)
     frame["learner"] = frame["participant"]
