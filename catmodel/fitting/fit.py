@@ -20,7 +20,7 @@ For each model:
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -765,11 +765,14 @@ def intervals_at(
     lo, hi = objective.pset.scale_bounds()
     evaluations = 0
 
-    def nll_at(rows: np.ndarray, points: np.ndarray) -> np.ndarray:
+    def counted(n: int) -> None:
         nonlocal evaluations
-        out = objective.nll_at(rows, points)
-        evaluations += len(rows)
+        evaluations += n
         report("intervals", evaluations)
+
+    def nll_at(rows: np.ndarray, points: np.ndarray) -> np.ndarray:
+        out = objective.nll_at(rows, points)
+        counted(len(rows))
         return out
 
     return profile_intervals(
@@ -782,7 +785,26 @@ def intervals_at(
         first_step=wald.high - best_scale,
         level=level,
         skip=at_bound,
+        inner=_profiled_temperature(objective, counted),
     )
+
+
+def _profiled_temperature(objective: Objective, counted: Callable[[int], None]):
+    """``(position, nll_min)`` of the temperature when the objective profiles it out, for
+    :func:`~catmodel.fitting.intervals.profile_intervals`; else None."""
+    if not objective.profile:
+        return None
+    k = objective.free_names.index("temperature")
+    search_pos = [objective.free_names.index(n) for n in objective.search_names]
+
+    def nll_min(rows: np.ndarray, points: np.ndarray):
+        # the Newton search starts from the temperature the point carries (the previous
+        # minimiser)
+        nll, full = objective(rows, points[:, search_pos], points[:, k])
+        counted(len(rows))
+        return nll, full
+
+    return k, nll_min
 
 
 def _refine_nelder_mead(objective: Objective, rows, start_scale, report: Report, options):

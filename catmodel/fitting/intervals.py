@@ -13,7 +13,9 @@ logit for probabilities) and are reported on the natural scale.
   at that edge (the interval is then the part of the box the test does not reject) and is
   flagged. The profile is followed outward from the estimate, each minimisation starting
   where the previous one ended: on a likelihood with several basins it is the profile of the
-  estimate's basin.
+  estimate's basin. A parameter that the objective can minimise exactly (the choice
+  temperature, profiled in closed form by the fit's objective) is left to it in the profiles
+  of the others, which then search one dimension fewer.
 
 A parameter whose estimate lies at a bound of the box gets no interval (NaN): the likelihood's
 curvature there says nothing about the parameter's uncertainty, and the test's chi-squared
@@ -22,6 +24,7 @@ reference does not hold at a boundary.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,11 +36,17 @@ from catmodel.fitting.neldermead import batched_nelder_mead
 METHODS = ("wald", "profile")
 #: the minimisation over the other parameters at each point of a profile (unit-box
 #: coordinates): it starts where the previous point's ended, close by, so a first simplex of
-#: 5% of the box suffices; NLL to 1e-4 and points to 1e-3 of the box (1e-4 took 30% more
-#: evaluations and moved no exemplar interval end on data/example.csv.gz)
-PROFILE_NELDER_MEAD = {"step": 0.05, "fatol": 1e-4, "xatol": 1e-3}
+#: 5% of the box suffices; NLL to 1e-3 (a fiftieth of the tolerance on the profile's rise at
+#: an end) and points to 1e-2 of the box. Against 1e-4 and 1e-3, on 100 simulated Gaussian
+#: learners this took 36% fewer evaluations and moved 99% of the interval ends by less than
+#: 0.002 log10 units.
+PROFILE_NELDER_MEAD = {"step": 0.05, "fatol": 1e-3, "xatol": 1e-2}
 #: NLL added per unit-box width a point of that minimisation lies outside the box
 OUTSIDE_PENALTY = 100.0
+
+# nll_min(rows (n,), points (n, F)) -> (NLL minimised over one column (n,), the points with
+# that column at its minimiser (n, F))
+InnerMinimum = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -72,9 +81,10 @@ def profile_intervals(
     first_step: np.ndarray,
     level: float = 0.95,
     tolerance: float = 0.01,
-    nll_tolerance: float = 0.01,
+    nll_tolerance: float = 0.05,
     max_steps: int = 30,
     skip: np.ndarray | None = None,
+    inner: tuple[int, InnerMinimum] | None = None,
 ) -> Intervals:
     """Profile-likelihood intervals of every free parameter of every problem, batched.
 
@@ -98,20 +108,33 @@ def profile_intervals(
         An end is located when the bracket around it is narrower than this (scale
         coordinates) ...
     nll_tolerance
-        ... or when the profile at a point lies within this of the threshold.
+        ... or when the profile at a point lies within this of the threshold. Where the
+        profile is quadratic its slope at an end is ``2 threshold / half-width``, so the
+        default 0.05 places an end within 1.3% of the interval's half-width.
     max_steps
         Steps (bracketing and refining together) at most per end.
     skip
         (P, F) parameters that get no interval (NaN), e.g. those at a bound of the box; they
         cost nothing.
+    inner
+        ``(k, nll_min)``: free parameter ``k`` is minimised exactly by
+        ``nll_min(rows, points)``, which returns the NLL minimised over column ``k`` of
+        ``points`` and the points with that column at its minimiser (e.g.
+        :meth:`catmodel.fitting.likelihood.Objective.__call__` with a profiled temperature).
+        The profiles of the other parameters leave ``k`` to it and search one dimension fewer
+        (on 100 simulated Gaussian learners, 41% fewer evaluations, each dearer by the
+        temperature's Newton steps); ``k``'s own profile uses ``nll_at``.
 
     Each step — one outward step of the bracket, one refinement of it — minimises the NLL of
     every (fit, parameter, side) problem still open in one batched Nelder-Mead call, as the
     fit refines every participant's starts together. Near its minimum the profile is about
     quadratic, so its signed root ``sqrt(2 (profile - best_nll))`` is about linear in the
-    parameter: the next point is where that line reaches the threshold's root (kept inside
-    the bracket, a tenth of its width from either end), which finds an end in two or three
-    steps where bisection takes six or more.
+    parameter. Walking out, the next point is where the line through the estimate and the
+    last point reaches the threshold's root; once the end is bracketed, where the parameter,
+    interpolated as a quadratic function of the root through the estimate and both ends of
+    the bracket, reaches it (kept a twentieth of the bracket inside it; an end approached
+    from one side twice in a row is bisected instead). Most ends are found in three or four
+    steps.
     """
     p, f = best.shape
     low = np.full((p, f), np.nan)
@@ -136,6 +159,7 @@ def profile_intervals(
             values[idx],
             lower,
             upper,
+            inner=inner,
         )
         return out
 
@@ -204,6 +228,8 @@ class _EndSearch:
         self.outside_rise = np.full(n, np.nan)
         self.hit = np.full(n, np.nan)  # a point within nll_tolerance of the threshold
         self.edge = np.zeros(n, dtype=bool)  # below the threshold up to the box edge
+        self.last_side = np.zeros(n)  # which end of the bracket the last point replaced
+        self.same_side = np.zeros(n, dtype=np.int64)  # ... and how often in a row
 
     def open(self) -> np.ndarray:
         """Problems whose end is not located yet."""
@@ -225,23 +251,41 @@ class _EndSearch:
         out_point = pr.centre + pr.side * walk
         lo, hi = np.minimum(pr.edge, pr.centre), np.maximum(pr.edge, pr.centre)
         out_point = np.clip(out_point, lo, hi)
-        # bracketed: the root's line between inside and outside, a tenth inside the bracket
+        # bracketed: where the root reaches the threshold's, interpolated (the parameter as a
+        # quadratic function of the root through the estimate, where the root is 0, and the
+        # bracket's ends; a line when the inside end is the estimate), kept a twentieth of
+        # the bracket inside it
         r_out = np.sqrt(2.0 * np.maximum(self.outside_rise, 0.0))
+        dist_out = np.abs(self.outside - pr.centre)
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = (root - r_in) / (r_out - r_in)
-        share = np.clip(np.where(np.isfinite(share), share, 0.5), 0.1, 0.9)
+            line = dist_in + (root - r_in) * (dist_out - dist_in) / (r_out - r_in)
+            # Newton's divided differences through (0, 0), (r_in, dist_in), (r_out, dist_out)
+            slope_in = dist_in / r_in
+            curve = ((dist_out - dist_in) / (r_out - r_in) - slope_in) / r_out
+            quadratic = slope_in * root + curve * root * (root - r_in)
+        guess = np.where(r_in > 0, quadratic, line)
+        share = (guess - dist_in) / (dist_out - dist_in)
+        share = np.clip(np.where(np.isfinite(share), share, 0.5), 0.05, 0.95)
+        # an end that the interpolation keeps approaching from one side: bisect
+        share = np.where(self.same_side >= 2, 0.5, share)
         between = self.inside + share * (self.outside - self.inside)
         return np.where(np.isfinite(self.outside), between, out_point)
 
     def record(self, points: np.ndarray, values: np.ndarray, active: np.ndarray) -> None:
         """The profile's ``values`` at ``points`` for the ``active`` problems."""
         rise = values - self.pr.best_nll
+        narrowing = np.isfinite(self.outside)
         near = active & (np.abs(rise - self.threshold) <= self.nll_tol)
         self.hit[near] = points[near]
         above = active & ~near & ~(rise < self.threshold)  # NaN or inf (a failure) is above
         self.outside[above], self.outside_rise[above] = points[above], rise[above]
         below = active & ~near & (rise < self.threshold)
         self.inside[below], self.inside_rise[below] = points[below], rise[below]
+        side = np.where(above, 1.0, -1.0)
+        moved = (above | below) & narrowing
+        repeat = moved & (side == self.last_side)
+        self.same_side[moved] = np.where(repeat[moved], self.same_side[moved] + 1, 1)
+        self.last_side[moved] = side[moved]
         self.edge |= below & ~np.isfinite(self.outside) & (points == self.pr.edge)
 
     def ends(self) -> tuple[np.ndarray, np.ndarray]:
@@ -253,33 +297,64 @@ class _EndSearch:
         return end, self.edge
 
 
-def _minimise_others(nll_at, rows, start, held, values, lower, upper):
+def _minimise_others(nll_at, rows, start, held, values, lower, upper, inner=None):
     """min over the other free parameters of the NLL with parameter ``held[i]`` at
     ``values[i]``; returns the minima and the full minimising points.
 
-    The others move in unit-box coordinates, clipped to the box, with a penalty that grows
-    with the distance outside it (so the simplex turns back). The fit's unconstrained (logit)
+    With ``inner = (k, nll_min)`` the problems that do not hold ``k`` leave it to
+    ``nll_min``; the others, and every problem without ``inner``, search all the rest.
+    """
+    n, f = start.shape
+    moving = np.ones((n, f), dtype=bool)
+    moving[np.arange(n), held] = False
+    nll = np.empty(n)
+    points = start.copy()
+    groups = [(np.ones(n, dtype=bool), _plain(nll_at))]
+    if inner is not None:
+        k, nll_min = inner
+        exact = held != k
+        moving[exact, k] = False
+        groups = [(~exact, _plain(nll_at)), (exact, nll_min)]
+    for sel, evaluate in groups:
+        if sel.any():
+            idx = np.flatnonzero(sel)
+            nll[idx], points[idx] = _minimise(
+                evaluate, rows[idx], start[idx], moving[idx], held[idx], values[idx], lower, upper
+            )
+    return nll, points
+
+
+def _plain(nll_at):
+    """``nll_at`` as an evaluation that returns its points unchanged."""
+    return lambda rows, points: (nll_at(rows, points), points)
+
+
+def _minimise(evaluate, rows, start, moving, held, values, lower, upper):
+    """Minimise ``evaluate`` over the ``moving`` coordinates (the same number in every row)
+    with ``held`` at ``values``.
+
+    They move in unit-box coordinates, clipped to the box, with a penalty that grows with the
+    distance outside it (so the simplex turns back). The fit's unconstrained (logit)
     coordinates would not do here: a parameter whose estimate lies at an edge sits where the
     logit is flat, and a profile often has to pull it far inside.
     """
     n, f = start.shape
-    if f == 1:
-        points = start.copy()
-        points[:, 0] = values
-        return nll_at(rows, points), points
-    keep = np.ones((n, f), dtype=bool)
-    keep[np.arange(n), held] = False
+    base = start.copy()
+    base[np.arange(n), held] = values
+    m = int(moving[0].sum())
+    if m == 0:
+        return evaluate(rows, base)
     width = upper - lower
-    u0 = ((start - lower) / width)[keep].reshape(n, f - 1)
+    u0 = ((start - lower) / width)[moving].reshape(n, m)
 
     def fun(idx, u):
         inside = np.clip(u, 0.0, 1.0)
-        pts = np.zeros((len(idx), f))
-        pts[keep[idx]] = inside.reshape(-1)
-        pts = lower + width * pts
-        pts[np.arange(len(idx)), held[idx]] = values[idx]
+        unit = np.zeros((len(idx), f))
+        unit[moving[idx]] = inside.reshape(-1)
+        pts = np.where(moving[idx], lower + width * unit, base[idx])
         outside = np.abs(u - inside).sum(axis=1)
-        return nll_at(rows[idx], pts) + OUTSIDE_PENALTY * outside, pts
+        value, full = evaluate(rows[idx], pts)
+        return value + OUTSIDE_PENALTY * outside, full
 
     result = batched_nelder_mead(fun, u0, **PROFILE_NELDER_MEAD)
     return result.fun, result.aux

@@ -219,8 +219,14 @@ def plan_model(
         Stage("errors", 1, n_learners * stencil_size(n_free) if n_free else 0, cost),
     ]
     if profile and n_free:
-        # every step minimises over the other parameters of learners x parameters x sides
-        calls, evaluations = nelder_mead_work(n_free - 1, 2 * n_learners * n_free)
+        # every step minimises over the other parameters of learners x parameters x sides; the
+        # profiles of the others leave a profiled temperature to the objective
+        profiled = n_free - n_search
+        calls = evaluations = 0.0
+        for held, others in ((profiled, n_free - 1), (n_free - profiled, n_search - 1)):
+            if held:
+                c, e = nelder_mead_work(others, 2 * n_learners * held)
+                calls, evaluations = calls + c, evaluations + e
         stages.append(Stage("intervals", PROFILE_STEPS * calls, PROFILE_STEPS * evaluations, cost))
     return ModelPlan(model, tuple(stages))
 

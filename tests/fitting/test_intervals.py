@@ -131,9 +131,9 @@ def test_every_step_minimises_every_open_problem_in_one_batch(monkeypatch):
     steps = []
     original = intervals._minimise_others
 
-    def recording(nll_at, rows, start, held, values, lower, upper):
+    def recording(nll_at, rows, start, held, values, lower, upper, **kwargs):
         steps.append(sorted(zip(rows.tolist(), held.tolist(), strict=True)))
-        return original(nll_at, rows, start, held, values, lower, upper)
+        return original(nll_at, rows, start, held, values, lower, upper, **kwargs)
 
     monkeypatch.setattr(intervals, "_minimise_others", recording)
     skip = np.zeros((4, 3), dtype=bool)
