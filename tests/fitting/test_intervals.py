@@ -72,6 +72,35 @@ def test_profile_of_a_quadratic_is_the_closed_form():
     assert np.allclose(out90.high, m + half90, atol=0.01 * half.max())
 
 
+def test_a_parameter_minimised_exactly_by_the_objective_gives_the_same_closed_form():
+    """``inner``: the objective minimises parameter k itself (as the fit's objective profiles
+    the temperature); every interval is still m_i ± sqrt(chi2_1 (A^-1)_ii), and the profiles
+    of the others never move k themselves."""
+    nll_at, a, m = quadratic_problems(seed=3)
+    n, f = m.shape
+    k = 1
+    calls = []
+
+    def nll_min(rows, points):
+        # the quadratic's minimum over coordinate k, the others held: a closed form
+        calls.append(points.copy())
+        d = points - m[rows]
+        d[:, k] = 0.0
+        a_r = a[rows]
+        d[:, k] = -np.einsum("nj,nj->n", a_r[:, k, :], d) / a_r[:, k, k]
+        full = m[rows] + d
+        return nll_at(rows, full), full
+
+    lower, upper = np.full(f, -20.0), np.full(f, 20.0)
+    half = np.sqrt(stats.chi2.ppf(0.95, 1) * np.diagonal(np.linalg.inv(a), axis1=1, axis2=2))
+    out = profile_intervals(
+        nll_at, np.arange(n), m, np.zeros(n), lower, upper, half, inner=(k, nll_min)
+    )
+    assert np.allclose(out.low, m - half, atol=0.01 * half.max())
+    assert np.allclose(out.high, m + half, atol=0.01 * half.max())
+    assert calls  # the other parameters' profiles went through the exact minimum
+
+
 def test_a_side_that_reaches_the_box_ends_there_and_is_flagged():
     nll_at, a, m = quadratic_problems(seed=1, n=2, f=2)
     half = np.sqrt(stats.chi2.ppf(0.95, 1) * np.diagonal(np.linalg.inv(a), axis1=1, axis2=2))
