@@ -72,8 +72,9 @@ def _logits(seed=0, n=6, t=50, k=3):
     return logits, resp
 
 
-def test_choice_kernel_equals_the_torch_choice_rule():
-    logits, resp = _logits()
+@pytest.mark.parametrize("k", [2, 3])  # two categories take a logistic path of their own
+def test_choice_kernel_equals_the_torch_choice_rule(k):
+    logits, resp = _logits(k=k)
     tau = torch.tensor([0.1, 0.3, 1.0, 3.0, 10.0, 0.5], dtype=torch.float64)
     lapse = torch.tensor([0.0, 0.01, 0.1, 0.02, 0.3, 0.0], dtype=torch.float64)
     ref = -response_log_likelihood(logits, resp, tau, lapse)
@@ -81,8 +82,9 @@ def test_choice_kernel_equals_the_torch_choice_rule():
     assert np.allclose(mine, ref.numpy(), rtol=1e-12)
 
 
-def test_temperature_profile_finds_the_minimum_over_a_fine_grid():
-    logits, resp = _logits(seed=3)
+@pytest.mark.parametrize("k", [2, 3])
+def test_temperature_profile_finds_the_minimum_over_a_fine_grid(k):
+    logits, resp = _logits(seed=3, k=k)
     lapse = np.full(6, 0.01)
     lo, hi = -np.log(10.0), -np.log(1e-3)
     nll, log_beta = profile_temperature(
