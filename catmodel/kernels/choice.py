@@ -38,12 +38,14 @@ def _trial_terms(logits_t, r, beta, lapse, n_cat):  # pragma: no cover - compile
         second += e * logits_t[k] * logits_t[k]
     mean /= z
     var = second / z - mean * mean
-    p = e_r / z
     dev = logits_t[r] - mean
+    if lapse == 0.0:
+        # P may underflow to 0: its log from the log-sum-exp, and P'/P without dividing
+        return beta * logits_t[r] - mx - math.log(z), dev, dev * dev - var
+    p = e_r / z
     big_p = (1.0 - lapse) * p + lapse / n_cat
-    d1 = (1.0 - lapse) * p * dev / big_p
-    d2 = (1.0 - lapse) * p * (dev * dev - var) / big_p
-    return math.log(big_p), d1, d2
+    w = (1.0 - lapse) * p / big_p
+    return math.log(big_p), w * dev, w * (dev * dev - var)
 
 
 @nb.njit(cache=True, inline="always")
@@ -51,14 +53,14 @@ def _two_choice_terms(delta, beta, lapse):  # pragma: no cover - compiled
     """:func:`_trial_terms` for two categories, ``delta`` the chosen logit less the other:
     a logistic with one exponential and no normalising sum (a choice pass 27% faster)."""
     z = beta * delta
-    if z >= 0.0:
-        p = 1.0 / (1.0 + math.exp(-z))
-    else:
-        e = math.exp(z)
-        p = e / (1.0 + e)
+    e = math.exp(-abs(z))
+    p = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
     q = 1.0 - p
     dev = q * delta  # the chosen logit less the mean logit under the choice probabilities
     var = p * q * delta * delta
+    if lapse == 0.0:
+        # P may underflow to 0: its log directly, and P'/P without dividing
+        return min(z, 0.0) - math.log1p(e), dev, dev * dev - var
     big_p = (1.0 - lapse) * p + 0.5 * lapse
     w = (1.0 - lapse) * p / big_p
     return math.log(big_p), w * dev, w * (dev * dev - var)
@@ -99,6 +101,44 @@ def _nll_and_derivatives(logits_l, response_row, beta, lapse):  # pragma: no cov
     return f, g, h
 
 
+@nb.njit(cache=True)
+def _newton_in_log_beta(logits_l, resp, lapse, lo, hi, s, tol, max_iter):  # pragma: no cover
+    """Safeguarded Newton steps in s = log beta from ``s`` inside [lo, hi]: the best NLL seen,
+    where, and the last point."""
+    f_best = np.inf
+    s_best = s
+    for _ in range(max_iter):
+        beta = math.exp(s)
+        f, g, h = _nll_and_derivatives(logits_l, resp, beta, lapse)
+        if f < f_best:
+            f_best = f
+            s_best = s
+        gs = g * beta  # derivative in s
+        hs = h * beta * beta + g * beta
+        # a derivative of exactly 0 with no curvature is a saturated choice rule (every
+        # chosen probability 0 or 1 in floating point), which says nothing of the side the
+        # minimum lies on: keep the bracket and look at its middle
+        if gs > 0.0:
+            hi = s
+        elif gs < 0.0:
+            lo = s
+        if hi - lo < tol:
+            break
+        if hs > 0.0:
+            step = gs / hs
+            new_s = s - step
+            if abs(step) < tol:
+                break
+        else:
+            new_s = 0.5 * (lo + hi)
+        if not (lo < new_s < hi):
+            new_s = 0.5 * (lo + hi)
+        if new_s == s:
+            break
+        s = new_s
+    return f_best, s_best, s
+
+
 @nb.njit(parallel=True, cache=True)
 def profile_temperature(
     logits, response, index, lapse, log_beta_lo, log_beta_hi, log_beta_start, tol, max_iter
@@ -107,47 +147,37 @@ def profile_temperature(
 
     Newton steps in s = log beta (scale-free), kept inside a bracket that shrinks with the sign
     of the derivative, falling back to bisection when a step leaves it or the curvature is not
-    positive. Returns (nll (L,), log_beta (L,)).
+    positive; a result at the largest beta, where a lapse makes the NLL flat, is checked
+    against a second search from the smallest. Returns (nll (L,), log_beta (L,)).
     """
     n = logits.shape[0]
     nll = np.zeros(n)
     best_s = np.zeros(n)
+    lo = log_beta_lo
+    hi = log_beta_hi
     for l in nb.prange(n):
-        row = index[l]
-        resp = response[row]
-        lo = log_beta_lo
-        hi = log_beta_hi
-        s = min(max(log_beta_start[l], lo), hi)
-        f_best = np.inf
-        s_best = s
-        for _ in range(max_iter):
-            beta = math.exp(s)
-            f, g, h = _nll_and_derivatives(logits[l], resp, beta, lapse[l])
-            if f < f_best:
-                f_best = f
-                s_best = s
-            gs = g * beta  # derivative in s
-            hs = h * beta * beta + g * beta
-            if gs > 0.0:
-                hi = s
-            else:
-                lo = s
-            if hi - lo < tol:
-                break
-            if hs > 0.0:
-                step = gs / hs
-                new_s = s - step
-                if abs(step) < tol:
-                    break
-            else:
-                new_s = 0.5 * (lo + hi)
-            if not (lo < new_s < hi):
-                new_s = 0.5 * (lo + hi)
-            s = new_s
+        logits_l = logits[l]
+        resp = response[index[l]]
+        start = min(max(log_beta_start[l], lo), hi)
+        f_best, s_best, s = _newton_in_log_beta(
+            logits_l, resp, lapse[l], lo, hi, start, tol, max_iter
+        )
+        # with a lapse the NLL need not have one minimum: where every choice saturates (the
+        # largest 1/temperature) it is flat and falls slowly toward the box's end, so Newton
+        # steps that end there may have missed a minimum inside. When near-uniform choices
+        # (the other end) explain the responses better than that end, start again from there.
+        if abs(s_best - hi) < 1e-3:
+            f_lo, _, _ = _nll_and_derivatives(logits_l, resp, math.exp(lo), lapse[l])
+            if f_lo < f_best:
+                f2, s2, last2 = _newton_in_log_beta(
+                    logits_l, resp, lapse[l], lo, hi, lo, tol, max_iter
+                )
+                if f2 < f_best:
+                    f_best, s_best, s = f2, s2, last2
         # the profile can be monotone: check the bracket's ends it converged towards
-        for edge in (log_beta_lo, log_beta_hi):
+        for edge in (lo, hi):
             if abs(s_best - edge) < 1e-3 or abs(s - edge) < 1e-3:
-                f, _, _ = _nll_and_derivatives(logits[l], resp, math.exp(edge), lapse[l])
+                f, _, _ = _nll_and_derivatives(logits_l, resp, math.exp(edge), lapse[l])
                 if f < f_best:
                     f_best = f
                     s_best = edge

@@ -83,6 +83,36 @@ def test_choice_kernel_equals_the_torch_choice_rule(k):
 
 
 @pytest.mark.parametrize("k", [2, 3])
+def test_choice_kernels_without_a_lapse_survive_probabilities_that_underflow(k):
+    """Without a lapse a chosen probability of exp(-2000) is 0 in floating point: the NLL
+    is still its exact 2000-odd (torch's log-softmax), and the profile started where every
+    choice saturates still finds the minimum a grid finds."""
+    logits, resp = _logits(seed=4, k=k)
+    beta = np.full(6, 1000.0)  # temperature 1e-3
+    zero = np.zeros(6)
+    ref = -response_log_likelihood(logits, resp, torch.tensor(1 / beta), torch.tensor(zero))
+    mine = choice_nll(logits.numpy(), resp.numpy(), np.arange(6), beta, zero)
+    assert np.isfinite(mine).all() and mine.min() > 1000
+    assert np.allclose(mine, ref.numpy(), rtol=1e-12)
+    for lapse in (0.0, 0.01):
+        lapses = np.full(6, lapse)
+        lo, hi = -np.log(10.0), np.log(1000.0)
+        nll, _ = profile_temperature(
+            logits.numpy(), resp.numpy(), np.arange(6), lapses, lo, hi, np.full(6, hi), 1e-9, 60
+        )
+        grid = np.linspace(lo, hi, 2001)
+        for i in range(6):
+            values = choice_nll(
+                np.repeat(logits.numpy()[i : i + 1], len(grid), 0),
+                resp.numpy(),
+                np.full(len(grid), i),
+                np.exp(grid),
+                np.full(len(grid), lapse),
+            )
+            assert nll[i] <= values.min() + 1e-7
+
+
+@pytest.mark.parametrize("k", [2, 3])
 def test_temperature_profile_finds_the_minimum_over_a_fine_grid(k):
     logits, resp = _logits(seed=3, k=k)
     lapse = np.full(6, 0.01)
