@@ -82,6 +82,18 @@ def test_choice_kernel_equals_the_torch_choice_rule(k):
     assert np.allclose(mine, ref.numpy(), rtol=1e-12)
 
 
+def _nll_over_grid(logits, resp, i, log_beta, lapse):
+    """Learner ``i``'s NLL at every log(1/temperature) of a grid."""
+    n = len(log_beta)
+    return choice_nll(
+        np.repeat(logits.numpy()[i : i + 1], n, 0),
+        resp.numpy(),
+        np.full(n, i),
+        np.exp(log_beta),
+        np.full(n, lapse),
+    )
+
+
 @pytest.mark.parametrize("k", [2, 3])
 def test_choice_kernels_without_a_lapse_survive_probabilities_that_underflow(k):
     """Without a lapse a chosen probability of exp(-2000) is 0 in floating point: the NLL
@@ -102,14 +114,7 @@ def test_choice_kernels_without_a_lapse_survive_probabilities_that_underflow(k):
         )
         grid = np.linspace(lo, hi, 2001)
         for i in range(6):
-            values = choice_nll(
-                np.repeat(logits.numpy()[i : i + 1], len(grid), 0),
-                resp.numpy(),
-                np.full(len(grid), i),
-                np.exp(grid),
-                np.full(len(grid), lapse),
-            )
-            assert nll[i] <= values.min() + 1e-7
+            assert nll[i] <= _nll_over_grid(logits, resp, i, grid, lapse).min() + 1e-7
 
 
 @pytest.mark.parametrize("k", [2, 3])
@@ -122,14 +127,7 @@ def test_temperature_profile_finds_the_minimum_over_a_fine_grid(k):
     )
     grid = np.linspace(lo, hi, 4001)
     for i in range(6):
-        values = choice_nll(
-            np.repeat(logits.numpy()[i : i + 1], len(grid), 0),
-            resp.numpy(),
-            np.full(len(grid), i),
-            np.exp(grid),
-            np.full(len(grid), 0.01),
-        )
-        assert nll[i] <= values.min() + 1e-7
+        assert nll[i] <= _nll_over_grid(logits, resp, i, grid, 0.01).min() + 1e-7
         assert (
             abs(
                 nll[i]
