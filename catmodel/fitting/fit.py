@@ -794,17 +794,15 @@ def _profiled_temperature(objective: Objective, counted: Callable[[int], None]):
     :func:`~catmodel.fitting.intervals.profile_intervals`; else None."""
     if not objective.profile:
         return None
-    k = objective.free_names.index("temperature")
-    search_pos = [objective.free_names.index(n) for n in objective.search_names]
 
     def nll_min(rows: np.ndarray, points: np.ndarray):
         # the Newton search starts from the temperature the point carries (the previous
         # minimiser)
-        nll, full = objective(rows, points[:, search_pos], points[:, k])
+        out = objective.profiled_at(rows, points)
         counted(len(rows))
-        return nll, full
+        return out
 
-    return k, nll_min
+    return objective.free_names.index("temperature"), nll_min
 
 
 def _refine_nelder_mead(objective: Objective, rows, start_scale, report: Report, options):

@@ -307,15 +307,15 @@ def _minimise_others(nll_at, rows, start, held, values, lower, upper, inner=None
     n, f = start.shape
     moving = np.ones((n, f), dtype=bool)
     moving[np.arange(n), held] = False
-    nll = np.empty(n)
-    points = start.copy()
-    groups = [(np.ones(n, dtype=bool), _plain(nll_at))]
+    exact = np.zeros(n, dtype=bool)  # problems whose parameter k the objective minimises
+    nll_min = None
     if inner is not None:
         k, nll_min = inner
         exact = held != k
         moving[exact, k] = False
-        groups = [(~exact, _plain(nll_at)), (exact, nll_min)]
-    for sel, evaluate in groups:
+    nll = np.empty(n)
+    points = start.copy()
+    for sel, evaluate in ((~exact, _plain(nll_at)), (exact, nll_min)):
         if sel.any():
             idx = np.flatnonzero(sel)
             nll[idx], points[idx] = _minimise(

@@ -105,6 +105,14 @@ class Objective:
         nll = np.where(np.isfinite(nll), nll, np.inf)
         return nll, self.full_scale(search_scale, temp_scale if self.profile else None)
 
+    def profiled_at(self, rows: np.ndarray, free_scale: np.ndarray):
+        """:meth:`__call__` at full free scale coordinates (L, F): the NLL minimised over the
+        temperature, its search starting from each point's own temperature. Returns the NLL
+        and the points with the minimising temperature."""
+        free_scale = np.atleast_2d(np.asarray(free_scale, dtype=float))
+        temperature = free_scale[:, self.free_names.index("temperature")]
+        return self(rows, free_scale[:, self._search_pos], temperature)
+
     def _evaluate(self, rows, search_scale, temperature_start):
         placeholder = self.full_scale(search_scale, np.zeros(len(rows)))
         values = self.pset.scale_to_natural(placeholder)

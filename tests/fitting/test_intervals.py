@@ -75,7 +75,7 @@ def test_profile_of_a_quadratic_is_the_closed_form():
 def test_a_parameter_minimised_exactly_by_the_objective_gives_the_same_closed_form():
     """``inner``: the objective minimises parameter k itself (as the fit's objective profiles
     the temperature); every interval is still m_i ± sqrt(chi2_1 (A^-1)_ii), and the profiles
-    of the others never move k themselves."""
+    of the other parameters go through that exact minimum."""
     nll_at, a, m = quadratic_problems(seed=3)
     n, f = m.shape
     k = 1
