@@ -62,7 +62,10 @@ def _softmax(values, out, n, mask_cat, m_units):  # pragma: no cover - compiled
     total = 0.0
     for j in range(n):
         if mask_cat < 0 or j // m_units == mask_cat:
-            out[j] = math.exp(values[j] - top)
+            # exp(0) is exactly 1: the largest term (the only one of a category with one unit)
+            # needs no exp, which saves a third of a two-unit trial's exps
+            gap = values[j] - top
+            out[j] = 1.0 if gap == 0.0 else math.exp(gap)
             total += out[j]
         else:
             out[j] = 0.0
@@ -263,11 +266,16 @@ def _learner_2d(x, feedback, n_t, out, rates, start, rule):  # pragma: no cover 
 def _project_band_2d(s00, s01, s11, lo, hi):  # pragma: no cover - compiled
     """:func:`_project_band` of the 2 x 2 matrix [[s00, s01], [s01, s11]]."""
     half = 0.5 * (s00 - s11)
-    rad = math.sqrt(half * half + s01 * s01)
+    rad2 = half * half + s01 * s01
     mid = 0.5 * (s00 + s11)
-    big, small = mid + rad, mid - rad
-    if small >= lo * (1.0 - BAND_SLACK) and big <= hi * (1.0 + BAND_SLACK):
+    # inside the band iff mid - rad >= lo' and mid + rad <= hi' (rad the eigenvalues' half
+    # gap): compared squared, so the usual trial, inside the band, takes no square root
+    above_lo = mid - lo * (1.0 - BAND_SLACK)
+    below_hi = hi * (1.0 + BAND_SLACK) - mid
+    if above_lo >= 0.0 and below_hi >= 0.0 and min(above_lo, below_hi) ** 2 >= rad2:
         return s00, s01, s11
+    rad = math.sqrt(rad2)
+    big, small = mid + rad, mid - rad
     big_c = min(max(big, lo), hi)
     small_c = min(max(small, lo), hi)
     if rad == 0.0:
