@@ -50,7 +50,7 @@ from catmodel.fitting.intervals import Intervals
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.neldermead import batched_nelder_mead
 from catmodel.fitting.population import Population
-from catmodel.fitting.posterior_sampling import sample_posterior
+from catmodel.fitting.posterior_sampling import ADAPT_ESS, sample_posterior
 from catmodel.fitting.progress import Report, ignore_report
 from catmodel.fitting.result import ModelFit
 from catmodel.models.base import Model
@@ -83,8 +83,10 @@ NM_MAX_ITER = 400
 OUTSIDE_BOX = 0.1
 #: importance draws per participant for the M-step's posterior moments
 M_STEP_DRAWS = 256
-#: fewer effective importance draws than this and a participant's intervals are noted as rough
-LOW_ESS = 30
+#: adaptive importance-sampling rounds for the reported intervals (see
+#: :func:`~catmodel.fitting.posterior_sampling.sample_posterior`); the M-step's moments use the
+#: Laplace proposal alone, so that each EM iteration costs the same
+INTERVAL_ADAPT_ROUNDS = 2
 
 
 @dataclass
@@ -288,16 +290,18 @@ def fit_model_eb(
             post.cov,
             level=ci_level,
             seed=seed,
+            adapt_rounds=INTERVAL_ADAPT_ROUNDS,
         )
         post_sd = sampled.sd
         edge = np.zeros(step.scale.shape, dtype=bool)
         intervals = Intervals(sampled.low, sampled.high, edge, edge.copy())
-        few = int(np.sum(sampled.ess < LOW_ESS))
+        few = int(np.sum(sampled.ess < ADAPT_ESS))
         if few:
             notes.append(
-                f"note: {model.name}: for {few} participant(s) fewer than {LOW_ESS} effective "
-                "importance draws back the posterior intervals (a posterior far from the "
-                "Laplace approximation); their intervals are rough"
+                f"note: {model.name}: for {few} participant(s) fewer than {ADAPT_ESS} effective "
+                f"importance draws back the posterior intervals even after "
+                f"{INTERVAL_ADAPT_ROUNDS} adaptive rounds (a posterior far from the Laplace "
+                "approximation); their intervals are rough"
             )
     converged = pd.array(step.converged & pop.converged, dtype="boolean")
     n_trials = (batch.response >= 0).sum(1).cpu().numpy()

@@ -21,8 +21,11 @@ import numpy as np
 #: proposal: Student-t degrees of freedom and the Laplace covariance's scale factor (in sd)
 PROPOSAL_DF = 4.0
 PROPOSAL_INFLATE = 1.5
-#: draws per participant
+#: draws per participant (and per adaptive round)
 N_DRAWS = 512
+#: fewer effective draws (Kish) than this and a participant's weights are uneven enough for
+#: an adaptive round (see :func:`sample_posterior`)
+ADAPT_ESS = 30
 
 
 @dataclass
@@ -57,6 +60,7 @@ def sample_posterior(
     level: float = 0.95,
     n_draws: int = N_DRAWS,
     seed: int = 0,
+    adapt_rounds: int = 0,
 ) -> SampledPosterior:
     """Posterior means, sds and equal-tailed ``level`` intervals by importance sampling.
 
@@ -67,38 +71,47 @@ def sample_posterior(
         (L,) at search-scale points ``scale`` (L, F); ``-inf`` where the model cannot be
         evaluated.
     maps, cov
-        (P, F) MAPs and (P, F, F) Laplace covariances: the proposal's centre and shape.
+        (P, F) MAPs and (P, F, F) Laplace covariances: the first proposal's centre and shape.
     level
         Interval level.
     n_draws
-        Draws per participant.
+        Draws per participant and round.
     seed
         Seed of the draws.
+    adapt_rounds
+        Further rounds for participants whose weights have fewer than :data:`ADAPT_ESS`
+        effective draws: each round adds ``n_draws`` draws from a proposal centred on the
+        weighted mean so far, with the weighted covariance plus the Laplace covariance as its
+        shape (inflated like the first), and every draw of the participant is then weighted
+        against the equal mixture of the proposals it was drawn from (deterministic-mixture
+        weights, which stay bounded where any one proposal covers the posterior). Without
+        rounds the first proposal's draws are the result.
     """
     n_p, n_f = maps.shape
     if n_f == 0:  # every parameter fixed: nothing to sample, the posterior is a point
         empty = np.zeros((n_p, 0))
         return SampledPosterior(empty, empty, np.zeros((n_p, 0, 0)), empty, empty, np.ones(n_p))
     rng = np.random.default_rng(seed)
-    scale_cov = PROPOSAL_INFLATE**2 * cov
-    chol = np.linalg.cholesky(scale_cov)
-    z = rng.standard_normal((n_p, n_draws, n_f))
-    u = rng.chisquare(PROPOSAL_DF, (n_p, n_draws)) / PROPOSAL_DF
-    step = np.einsum("pij,psj->psi", chol, z) / np.sqrt(u)[..., None]
-    theta = maps[:, None, :] + step
-    # the proposal's log density up to each participant's constant (it cancels in the
-    # self-normalised weights): -(df + F)/2 log(1 + δ/df), δ the squared Mahalanobis distance
-    delta = np.sum((z / np.sqrt(u)[..., None]) ** 2, axis=-1)
-    log_q = -0.5 * (PROPOSAL_DF + n_f) * np.log1p(delta / PROPOSAL_DF)
-    rows = np.repeat(np.arange(n_p), n_draws)
-    log_p = log_target(rows, theta.reshape(-1, n_f)).reshape(n_p, n_draws)
-    log_w = np.where(np.isfinite(log_p), log_p - log_q, -np.inf)
-    log_w -= log_w.max(axis=1, keepdims=True)
-    w = np.exp(log_w)
-    w /= w.sum(axis=1, keepdims=True)
-    mean = np.einsum("ps,psf->pf", w, theta)
-    centred = theta - mean[:, None, :]
-    cov = np.einsum("ps,psf,psg->pfg", w, centred, centred)
+    proposals = [_Proposal(maps, PROPOSAL_INFLATE**2 * cov, np.ones(n_p, dtype=bool))]
+    theta, log_p, log_q = _draw(log_target, proposals[0], n_draws, rng)
+    w = _normalised(log_p - log_q)
+    for _ in range(adapt_rounds):
+        ess = 1.0 / np.sum(w**2, axis=1)
+        low_ess = ess < ADAPT_ESS
+        if not low_ess.any():
+            break
+        mean, wcov = _moments(theta, w)
+        proposal = _Proposal(
+            np.where(low_ess[:, None], mean, maps),
+            PROPOSAL_INFLATE**2 * (wcov + cov),
+            low_ess,
+        )
+        more, more_log_p, _ = _draw(log_target, proposal, n_draws, rng)
+        proposals.append(proposal)
+        theta = np.concatenate([theta, more], axis=1)
+        log_p = np.concatenate([log_p, more_log_p], axis=1)
+        w = _weights(theta, log_p, proposals)
+    mean, cov = _moments(theta, w)
     sd = np.sqrt(np.einsum("pff->pf", cov))
     tail = 0.5 * (1.0 - level)
     low = np.empty((n_p, n_f))
@@ -108,3 +121,70 @@ def sample_posterior(
         low[:, f], high[:, f] = ends[:, 0], ends[:, 1]
     ess = 1.0 / np.sum(w**2, axis=1)
     return SampledPosterior(mean, sd, cov, low, high, ess)
+
+
+@dataclass
+class _Proposal:
+    """A multivariate Student-t proposal per participant, used where ``active``."""
+
+    centre: np.ndarray  #: (P, F)
+    shape: np.ndarray  #: (P, F, F) scale matrix
+    active: np.ndarray  #: (P,) participants that draw from it
+
+    def log_density(self, theta: np.ndarray) -> np.ndarray:
+        """(P, S) log density at ``theta`` (P, S, F), up to a constant shared by every
+        proposal of the same dimension (so that mixtures of them are weighted right)."""
+        n_f = theta.shape[-1]
+        chol = np.linalg.cholesky(self.shape)
+        centred = theta - self.centre[:, None, :]
+        # δ = |L⁻¹(θ − c)|²: solve with every participant's Cholesky factor
+        z = np.linalg.solve(chol[:, None], centred[..., None])[..., 0]
+        delta = np.sum(z**2, axis=-1)
+        log_det = 2.0 * np.sum(np.log(np.einsum("pii->pi", chol)), axis=1)
+        return -0.5 * log_det[:, None] - 0.5 * (PROPOSAL_DF + n_f) * np.log1p(delta / PROPOSAL_DF)
+
+
+def _draw(log_target, proposal: _Proposal, n_draws: int, rng):
+    """``n_draws`` draws (P, S, F) from the proposal, the target's log density at them (-inf
+    for participants the proposal is not active for, whose draws are not evaluated), and
+    the proposal's own log density at them up to each participant's constant (P, S)."""
+    n_p, n_f = proposal.centre.shape
+    chol = np.linalg.cholesky(proposal.shape)
+    z = rng.standard_normal((n_p, n_draws, n_f))
+    u = rng.chisquare(PROPOSAL_DF, (n_p, n_draws)) / PROPOSAL_DF
+    step = np.einsum("pij,psj->psi", chol, z) / np.sqrt(u)[..., None]
+    theta = proposal.centre[:, None, :] + step
+    # -(df + F)/2 log(1 + δ/df), δ the squared Mahalanobis distance of the draw
+    delta = np.sum((z / np.sqrt(u)[..., None]) ** 2, axis=-1)
+    log_q = -0.5 * (PROPOSAL_DF + n_f) * np.log1p(delta / PROPOSAL_DF)
+    log_p = np.full((n_p, n_draws), -np.inf)
+    active = np.flatnonzero(proposal.active)
+    rows = np.repeat(active, n_draws)
+    log_p[active] = log_target(rows, theta[active].reshape(-1, n_f)).reshape(-1, n_draws)
+    return theta, log_p, log_q
+
+
+def _weights(theta: np.ndarray, log_p: np.ndarray, proposals: list[_Proposal]) -> np.ndarray:
+    """Self-normalised weights (P, S) of every draw against the equal mixture of the
+    proposals each participant drew from."""
+    log_q = np.stack([q.log_density(theta) for q in proposals])  # (R, P, S)
+    active = np.stack([q.active for q in proposals])  # (R, P)
+    log_q = np.where(active[:, :, None], log_q, -np.inf)
+    top = log_q.max(axis=0)
+    log_mix = top + np.log(np.exp(log_q - top).sum(axis=0)) - np.log(active.sum(axis=0))[:, None]
+    return _normalised(log_p - log_mix)
+
+
+def _normalised(log_w: np.ndarray) -> np.ndarray:
+    """Self-normalised weights (P, S) from log weights (-inf or NaN: weight 0)."""
+    log_w = np.where(np.isfinite(log_w), log_w, -np.inf)
+    log_w = log_w - log_w.max(axis=1, keepdims=True)
+    w = np.exp(log_w)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _moments(theta: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted means (P, F) and covariances (P, F, F) of the draws."""
+    mean = np.einsum("ps,psf->pf", w, theta)
+    centred = theta - mean[:, None, :]
+    return mean, np.einsum("ps,psf,psg->pfg", w, centred, centred)

@@ -83,3 +83,38 @@ def test_no_free_parameters_is_a_point_posterior():
 
     got = sample_posterior(log_target, np.zeros((3, 0)), np.zeros((3, 0, 0)))
     assert got.mean.shape == got.low.shape == (3, 0) and got.cov.shape == (3, 0, 0)
+
+
+def test_adaptive_rounds_rescue_a_proposal_far_too_narrow():
+    # a target N(m, C) whose Laplace stand-in is a tenth of its sd and off its centre: the
+    # first proposal's weights collapse onto a few draws (and its intervals with them); the
+    # adaptive rounds recover the closed-form moments and quantiles, and participants whose
+    # first proposal was fine draw nothing more
+    means = np.array([[0.0, 1.0], [0.5, -0.5]])
+    covs = np.array([[[1.0, 0.3], [0.3, 0.5]], [[0.2, 0.0], [0.0, 0.3]]])
+    precisions = np.linalg.inv(covs)
+    calls = []
+
+    def log_target(rows, scale):
+        calls.append(np.bincount(rows, minlength=2))
+        d = scale - means[rows]
+        return -0.5 * np.einsum("li,lij,lj->l", d, precisions[rows], d)
+
+    centres = means + np.array([[0.6, -0.4], [0.0, 0.0]])
+    proposal_covs = np.stack([0.01 * covs[0], covs[1]])
+    plain = sample_posterior(log_target, centres, proposal_covs, n_draws=4_000, seed=5)
+    assert plain.ess[0] < 30 and plain.ess[1] > 1_000
+    calls.clear()
+    got = sample_posterior(
+        log_target, centres, proposal_covs, n_draws=4_000, seed=5, adapt_rounds=2
+    )
+    assert got.ess[0] > 1_000
+    assert all(c[1] == 0 for c in calls[1:])  # the well-served participant drew once
+    z = stats.norm.ppf(0.975)
+    sd = np.sqrt(np.einsum("pii->pi", covs))
+    np.testing.assert_allclose(got.mean, means, atol=0.05)
+    np.testing.assert_allclose(got.cov, covs, rtol=0.1, atol=0.01)
+    np.testing.assert_allclose(got.low, means - z * sd, atol=0.08)
+    np.testing.assert_allclose(got.high, means + z * sd, atol=0.08)
+    # the check has teeth: without the rounds the first participant's interval is far off
+    assert np.abs(plain.low[0] - (means[0] - z * sd[0])).max() > 0.3
