@@ -14,7 +14,7 @@ draws are batched across participants like every other evaluation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -130,17 +130,21 @@ class _Proposal:
     centre: np.ndarray  #: (P, F)
     shape: np.ndarray  #: (P, F, F) scale matrix
     active: np.ndarray  #: (P,) participants that draw from it
+    chol: np.ndarray = field(init=False)  #: (P, F, F) Cholesky factors of ``shape``
+
+    def __post_init__(self) -> None:
+        # factored once: drawing and every later round's mixture weights use it
+        self.chol = np.linalg.cholesky(self.shape)
 
     def log_density(self, theta: np.ndarray) -> np.ndarray:
         """(P, S) log density at ``theta`` (P, S, F), up to a constant shared by every
         proposal of the same dimension (so that mixtures of them are weighted right)."""
         n_f = theta.shape[-1]
-        chol = np.linalg.cholesky(self.shape)
         centred = theta - self.centre[:, None, :]
         # δ = |L⁻¹(θ − c)|²: solve with every participant's Cholesky factor
-        z = np.linalg.solve(chol[:, None], centred[..., None])[..., 0]
+        z = np.linalg.solve(self.chol[:, None], centred[..., None])[..., 0]
         delta = np.sum(z**2, axis=-1)
-        log_det = 2.0 * np.sum(np.log(np.einsum("pii->pi", chol)), axis=1)
+        log_det = 2.0 * np.sum(np.log(np.einsum("pii->pi", self.chol)), axis=1)
         return -0.5 * log_det[:, None] - 0.5 * (PROPOSAL_DF + n_f) * np.log1p(delta / PROPOSAL_DF)
 
 
@@ -149,12 +153,14 @@ def _draw(log_target, proposal: _Proposal, n_draws: int, rng):
     for participants the proposal is not active for, whose draws are not evaluated), and
     the proposal's own log density at them up to each participant's constant (P, S)."""
     n_p, n_f = proposal.centre.shape
-    chol = np.linalg.cholesky(proposal.shape)
     z = rng.standard_normal((n_p, n_draws, n_f))
     u = rng.chisquare(PROPOSAL_DF, (n_p, n_draws)) / PROPOSAL_DF
-    step = np.einsum("pij,psj->psi", chol, z) / np.sqrt(u)[..., None]
+    step = np.einsum("pij,psj->psi", proposal.chol, z) / np.sqrt(u)[..., None]
     theta = proposal.centre[:, None, :] + step
-    # -(df + F)/2 log(1 + δ/df), δ the squared Mahalanobis distance of the draw
+    # -(df + F)/2 log(1 + δ/df), δ the squared Mahalanobis distance of the draw, taken from the
+    # standard draws rather than by solving (_Proposal.log_density): so the weights of a single
+    # proposal, which the EM's M-step uses, stay those of the sampler before adaptive rounds
+    # to the bit, and the EM's path with them
     delta = np.sum((z / np.sqrt(u)[..., None]) ** 2, axis=-1)
     log_q = -0.5 * (PROPOSAL_DF + n_f) * np.log1p(delta / PROPOSAL_DF)
     log_p = np.full((n_p, n_draws), -np.inf)
