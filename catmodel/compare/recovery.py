@@ -33,7 +33,9 @@ class ParameterRecovery:
     ----------
     recovery
         Long table: participant, parameter, scale, true, recovered (natural scale),
-        true_scale, recovered_scale (log10 for log-scaled parameters), plus nll_true, nll_fit.
+        estimate (what ``recovered`` is: ``ML``, or for empirical Bayes the ``posterior
+        mean``, the ``MAP`` without posterior draws), true_scale, recovered_scale (log10 for
+        log-scaled parameters), plus nll_true, nll_fit (the NLL at the ML or MAP estimate).
     summary
         Per free parameter: r, bias, rmse (scale coordinates), share_within_1 (share of fits
         with NLL <= NLL(true parameters) + 1, a check on the fitter), and the generating box.
@@ -166,6 +168,14 @@ def recovery_tables(
         As the attributes of :class:`ParameterRecovery`.
     """
     pset = fit.pset
+    # an EB fit's point estimate is its posterior mean, the estimate with the least expected
+    # squared error (what RMSE measures); the MAP, the posterior's mode, is a worse one where
+    # the posterior is skewed. ML: the maximum-likelihood estimate.
+    if fit.posterior_mean is not None:
+        estimate, scale = "posterior mean", fit.posterior_mean
+    else:
+        estimate, scale = ("MAP" if fit.method == "eb" else "ML"), fit.scale
+    estimates = pset.scale_to_natural(scale)
     objective = Objective(model, batch, pset)
     nll_true = objective.nll_at(np.arange(batch.n_learners), pset.natural_to_scale(true))
     rows = []
@@ -178,9 +188,10 @@ def recovery_tables(
                     "parameter": name,
                     "scale": p.scale,
                     "true": true[name][i],
-                    "recovered": fit.values[name][i],
+                    "recovered": estimates[name][i],
+                    "estimate": estimate,
                     "true_scale": float(p.to_scale(true[name][i])),
-                    "recovered_scale": float(p.to_scale(fit.values[name][i])),
+                    "recovered_scale": float(p.to_scale(estimates[name][i])),
                     "nll_true": nll_true[i],
                     "nll_fit": fit.nll[i],
                 }

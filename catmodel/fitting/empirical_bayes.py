@@ -280,7 +280,7 @@ def fit_model_eb(
     outside = outside_box_note(model.name, list(batch.learners), pset, step.scale)
     if outside is not None:
         notes.append(outside)
-    intervals = None
+    intervals = posterior_mean = None
     if ci_level:
         # the Laplace Gaussian is too narrow where the likelihood is not quadratic: the
         # reported sds and intervals come from importance draws of the posterior itself
@@ -291,8 +291,11 @@ def fit_model_eb(
             level=ci_level,
             seed=seed,
             adapt_rounds=INTERVAL_ADAPT_ROUNDS,
+            # the posterior mean is reported (and is recovery's estimate): mirrored draws
+            # take the Monte Carlo noise of its symmetric part away
+            antithetic=True,
         )
-        post_sd = sampled.sd
+        post_sd, posterior_mean = sampled.sd, sampled.mean
         edge = np.zeros(step.scale.shape, dtype=bool)
         intervals = Intervals(sampled.low, sampled.high, edge, edge.copy())
         few = int(np.sum(sampled.ess < ADAPT_ESS))
@@ -336,6 +339,7 @@ def fit_model_eb(
         },
         method="eb",
         log_evidence=post.log_evidence,
+        posterior_mean=posterior_mean,
         population=pop,
     )
 

@@ -61,6 +61,7 @@ def sample_posterior(
     n_draws: int = N_DRAWS,
     seed: int = 0,
     adapt_rounds: int = 0,
+    antithetic: bool = False,
 ) -> SampledPosterior:
     """Posterior means, sds and equal-tailed ``level`` intervals by importance sampling.
 
@@ -86,6 +87,11 @@ def sample_posterior(
         against the equal mixture of the proposals it was drawn from (deterministic-mixture
         weights, which stay bounded where any one proposal covers the posterior). Without
         rounds the first proposal's draws are the result.
+    antithetic
+        Draw in mirrored pairs (θ and its reflection through the proposal's centre, same
+        weight of the chi-square mixing): where the posterior is nearly symmetric about the
+        MAP the pairs cancel in the weighted mean, whose Monte Carlo error then comes from
+        the posterior's asymmetry alone. ``n_draws`` must be even.
     """
     n_p, n_f = maps.shape
     if n_f == 0:  # every parameter fixed: nothing to sample, the posterior is a point
@@ -93,7 +99,7 @@ def sample_posterior(
         return SampledPosterior(empty, empty, np.zeros((n_p, 0, 0)), empty, empty, np.ones(n_p))
     rng = np.random.default_rng(seed)
     proposals = [_Proposal(maps, PROPOSAL_INFLATE**2 * cov, np.ones(n_p, dtype=bool))]
-    theta, log_p, log_q = _draw(log_target, proposals[0], n_draws, rng)
+    theta, log_p, log_q = _draw(log_target, proposals[0], n_draws, rng, antithetic)
     w = _normalised(log_p - log_q)
     for _ in range(adapt_rounds):
         ess = 1.0 / np.sum(w**2, axis=1)
@@ -106,7 +112,7 @@ def sample_posterior(
             PROPOSAL_INFLATE**2 * (wcov + cov),
             low_ess,
         )
-        more, more_log_p, _ = _draw(log_target, proposal, n_draws, rng)
+        more, more_log_p, _ = _draw(log_target, proposal, n_draws, rng, antithetic)
         proposals.append(proposal)
         theta = np.concatenate([theta, more], axis=1)
         log_p = np.concatenate([log_p, more_log_p], axis=1)
@@ -148,13 +154,19 @@ class _Proposal:
         return -0.5 * log_det[:, None] - 0.5 * (PROPOSAL_DF + n_f) * np.log1p(delta / PROPOSAL_DF)
 
 
-def _draw(log_target, proposal: _Proposal, n_draws: int, rng):
-    """``n_draws`` draws (P, S, F) from the proposal, the target's log density at them (-inf
-    for participants the proposal is not active for, whose draws are not evaluated), and
-    the proposal's own log density at them up to each participant's constant (P, S)."""
+def _draw(log_target, proposal: _Proposal, n_draws: int, rng, antithetic: bool = False):
+    """``n_draws`` draws (P, S, F) from the proposal (in mirrored pairs if ``antithetic``),
+    the target's log density at them (-inf for participants the proposal is not active for,
+    whose draws are not evaluated), and the proposal's own log density at them up to each
+    participant's constant (P, S)."""
     n_p, n_f = proposal.centre.shape
-    z = rng.standard_normal((n_p, n_draws, n_f))
-    u = rng.chisquare(PROPOSAL_DF, (n_p, n_draws)) / PROPOSAL_DF
+    if antithetic:
+        z = rng.standard_normal((n_p, n_draws // 2, n_f))
+        u = rng.chisquare(PROPOSAL_DF, (n_p, n_draws // 2)) / PROPOSAL_DF
+        z, u = np.concatenate([z, -z], axis=1), np.concatenate([u, u], axis=1)
+    else:
+        z = rng.standard_normal((n_p, n_draws, n_f))
+        u = rng.chisquare(PROPOSAL_DF, (n_p, n_draws)) / PROPOSAL_DF
     step = np.einsum("pij,psj->psi", proposal.chol, z) / np.sqrt(u)[..., None]
     theta = proposal.centre[:, None, :] + step
     # -(df + F)/2 log(1 + δ/df), δ the squared Mahalanobis distance of the draw, taken from the

@@ -71,11 +71,17 @@ class ModelFit:
         :mod:`catmodel.fitting.empirical_bayes`). For ``"eb"`` the parameters are MAP
         estimates, ``nll`` is the NLL at the MAP, ``se`` holds posterior standard deviations
         (fits.csv ``post_sd_log10_<p>``, ``post_sd_logit_<p>``, ``post_sd_<p>``) and the
-        intervals are posterior intervals (MAP ± z posterior sd, search scale).
+        intervals are posterior intervals (weighted quantiles of importance draws of the
+        posterior, search scale).
     log_evidence
         (P,) Laplace log model evidence per participant (``"eb"`` only; None for ML).
     population
         The fitted population distribution (``"eb"`` only).
+    posterior_mean
+        (P, F) each participant's posterior mean of the free parameters on the search scale
+        (``"eb"`` with intervals only; fits.csv ``post_mean_log10_<p>``, ...): the estimate
+        with the least expected squared error, which parameter recovery reads; the MAP in
+        the parameter columns is the mode.
     """
 
     model: Model
@@ -102,6 +108,7 @@ class ModelFit:
     method: str = "ml"
     log_evidence: np.ndarray | None = None
     population: Population | None = None
+    posterior_mean: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -130,6 +137,9 @@ class ModelFit:
         for p in self.pset.params:
             column = self._uncertainty_column(p)
             frame[column] = self.se[:, free.index(p.name)] if p.name in free else np.nan
+            if self.posterior_mean is not None:
+                i = free.index(p.name) if p.name in free else None
+                frame[post_mean_column(p)] = np.nan if i is None else self.posterior_mean[:, i]
         frame["method"] = self.method
         frame["log_evidence"] = (
             np.nan if self.log_evidence is None else np.asarray(self.log_evidence, dtype=float)
@@ -194,6 +204,8 @@ class ModelFit:
         """The columns of :meth:`to_frame` that belong to parameter ``name``, in order: its
         value, its standard error and, with intervals, their ends."""
         columns = [name, self._uncertainty_column(self.pset[name])]
+        if self.posterior_mean is not None:
+            columns.append(post_mean_column(self.pset[name]))
         if self.intervals is not None:
             columns += [f"ci_low_{name}", f"ci_high_{name}"]
         return columns
@@ -436,6 +448,13 @@ def post_sd_column(param: Param) -> str:
     named like its standard error: ``post_sd_log10_<p>``, ``post_sd_logit_<p>``,
     ``post_sd_<p>``."""
     return "post_sd_" + se_column(param)[len("se_") :]
+
+
+def post_mean_column(param: Param) -> str:
+    """The fits.csv column of a parameter's posterior mean (empirical Bayes) on the search
+    scale, named like its posterior sd: ``post_mean_log10_<p>``, ``post_mean_logit_<p>``,
+    ``post_mean_<p>``."""
+    return "post_mean_" + se_column(param)[len("se_") :]
 
 
 def convergence_shares(converged) -> tuple[float, float]:

@@ -26,6 +26,13 @@ def test_recover_eb_simulates_the_same_participants_and_keeps_the_summary(tmp_pa
     assert list(summary.columns[:5]) == ["parameter", "r", "bias", "rmse", "share_within_1"]
     fits = pd.read_csv(tmp_path / "eb" / "fits.csv")
     assert (fits["method"] == "eb").all() and "post_sd_log10_temperature" in fits
+    # EB's estimate is the posterior mean (fits.csv keeps the MAP in the parameter columns)
+    assert (eb["estimate"] == "posterior mean").all() and (ml["estimate"] == "ML").all()
+    temperature = eb[eb["parameter"] == "temperature"].set_index("participant")
+    means = fits.set_index("participant").loc[temperature.index, "post_mean_log10_temperature"]
+    np.testing.assert_allclose(temperature["recovered_scale"], means, rtol=1e-12)
+    maps = np.log10(fits.set_index("participant").loc[temperature.index, "temperature"])
+    assert not np.allclose(temperature["recovered_scale"], maps)
 
 
 def test_model_recovery_eb_picks_winners_by_log_evidence():
