@@ -9,8 +9,9 @@ from scipy import integrate, optimize, stats
 from catmodel.fitting.posterior_sampling import sample_posterior, weighted_quantiles
 
 
-def test_gaussian_targets_are_recovered_from_a_misplaced_proposal():
-    # two participants, targets N(m, C); the proposal is centred off the mode and too narrow
+def gaussian_targets():
+    """Two participants' Gaussian posteriors N(m, C): means (2, 2), covariances (2, 2, 2) and
+    the log target (up to constants) that :func:`sample_posterior` takes."""
     means = np.array([[0.3, -1.0], [2.0, 0.5]])
     covs = np.array([[[0.04, 0.01], [0.01, 0.09]], [[0.25, -0.1], [-0.1, 0.16]]])
     precisions = np.linalg.inv(covs)
@@ -19,6 +20,12 @@ def test_gaussian_targets_are_recovered_from_a_misplaced_proposal():
         d = scale - means[rows]
         return -0.5 * np.einsum("li,lij,lj->l", d, precisions[rows], d)
 
+    return means, covs, log_target
+
+
+def test_gaussian_targets_are_recovered_from_a_misplaced_proposal():
+    # the proposal is centred off the mode and too narrow
+    means, covs, log_target = gaussian_targets()
     got = sample_posterior(log_target, means + 0.05, 0.6 * covs, n_draws=20_000, seed=1)
     np.testing.assert_allclose(got.mean, means, atol=0.02)
     np.testing.assert_allclose(got.cov, covs, rtol=0.08, atol=0.004)
@@ -123,14 +130,7 @@ def test_adaptive_rounds_rescue_a_proposal_far_too_narrow():
 def test_antithetic_pairs_cancel_the_noise_of_a_symmetric_posterior_mean():
     # a Gaussian target centred on the proposal: mirrored draws have equal weights, so the
     # weighted mean is the centre exactly, while independent draws scatter around it
-    means = np.array([[0.3, -1.0], [2.0, 0.5]])
-    covs = np.array([[[0.04, 0.01], [0.01, 0.09]], [[0.25, -0.1], [-0.1, 0.16]]])
-    precisions = np.linalg.inv(covs)
-
-    def log_target(rows, scale):
-        d = scale - means[rows]
-        return -0.5 * np.einsum("li,lij,lj->l", d, precisions[rows], d)
-
+    means, covs, log_target = gaussian_targets()
     paired = sample_posterior(log_target, means, covs, n_draws=512, seed=3, antithetic=True)
     np.testing.assert_allclose(paired.mean, means, atol=1e-12)
     independent = sample_posterior(log_target, means, covs, n_draws=512, seed=3)
