@@ -7,7 +7,7 @@ since nodes are ordered by first presentation) are visited. The operations per n
 of :meth:`Alcove.step` in the same order, so the two agree to rounding (held to 1e-10 by the
 contract tests). With two categories the outputs and the activations' power take one pass over
 the nodes, and the back-propagated error and the weight update another (each node's
-arithmetic unchanged, so the logits are those of separate passes to the bit; 15-24% faster
+arithmetic unchanged, so the logits are those of separate passes to the bit; 13-24% less time
 on 80 learners x 300 trials of ``ii``). Cost: O(T J (D + K)) per learner for J nodes;
 measured on 2 cores before that fusion, 1000 learners x 400 trials of a 2-D continuous task
 (J = 400 nodes): 0.43 µs per learner-trial (wall), 0.17 ms per learner; about 0.24 µs with
