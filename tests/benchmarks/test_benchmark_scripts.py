@@ -91,6 +91,13 @@ def test_coverage_script_prints_its_json():
     assert 0.0 <= report["coverage"]["prototype"]["temperature"] <= 1.0
 
 
+def test_load_speed_script_loads_every_file():
+    report = run_script("load_speed.py", "--quick", "--trials", "50")
+    assert report["files"] == report["participants"] == 30
+    assert report["trials"] == 30 * 50 and len(report["seconds_each"]) == 1
+    assert report["seconds_best"] > 0
+
+
 def test_smoothness_script_prints_its_json():
     report = run_script("smoothness.py", "--quick", "--vectors", "30", "--models", "gaussian")
     assert report["limit"] == 1e-6 and report["relative_step"] == 1e-9

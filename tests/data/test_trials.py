@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -413,7 +411,8 @@ def test_from_frame_keeps_source_locations(standard_frame):
     assert str(exc.value).startswith("<memory>, row 4, column response:")
 
 
-def test_three_hundred_files_load_quickly(tmp_path, make_frame):
+def test_three_hundred_headerless_files_load(tmp_path, make_frame):
+    # the time this takes is a benchmark (benchmarks/load_speed.py), not a test
     frame = make_frame(n_participants=300, n_trials=900, labels=(1, 2, 3, 4))
     rng = np.random.default_rng(1)
     frame["rt"] = rng.gamma(2, 0.5, len(frame))
@@ -422,11 +421,12 @@ def test_three_hundred_files_load_quickly(tmp_path, make_frame):
         text = part.drop(columns="participant").round(4).to_csv(sep=" ", index=False, header=False)
         (tmp_path / f"sub{p}.dat").write_text(text)
     columns = ColumnMap(trial=1, features="2,3", category=4, response=5, rt=6)
-    start = time.perf_counter()
     table = load_trials(tmp_path, columns)
-    elapsed = time.perf_counter() - start
     assert table.n_learners == 300 and table.n_trials == 270_000
-    assert elapsed < 8, f"loading 300 files took {elapsed:.1f} s"
+    # every response time arrives (files and participants may come in another order)
+    np.testing.assert_allclose(
+        np.sort(table.frame["rt"]), np.sort(frame["rt"].round(4)), rtol=0, atol=1e-12
+    )
 
 
 def test_binary_code_over_several_files(write_file):
