@@ -93,6 +93,8 @@ def sample_posterior(
         MAP the pairs cancel in the weighted mean, whose Monte Carlo error then comes from
         the posterior's asymmetry alone. ``n_draws`` must be even.
     """
+    if antithetic and n_draws % 2:
+        raise ValueError(f"mirrored pairs need an even number of draws, got {n_draws}")
     n_p, n_f = maps.shape
     if n_f == 0:  # every parameter fixed: nothing to sample, the posterior is a point
         empty = np.zeros((n_p, 0))

@@ -202,7 +202,8 @@ class ModelFit:
 
     def parameter_columns(self, name: str) -> list[str]:
         """The columns of :meth:`to_frame` that belong to parameter ``name``, in order: its
-        value, its standard error and, with intervals, their ends."""
+        value, its standard error (EB: posterior sd, then posterior mean) and, with intervals,
+        their ends."""
         columns = [name, self._uncertainty_column(self.pset[name])]
         if self.posterior_mean is not None:
             columns.append(post_mean_column(self.pset[name]))

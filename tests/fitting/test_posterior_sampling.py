@@ -4,6 +4,7 @@ quantiles in closed form) and a skewed one-dimensional target (numerical integra
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import integrate, optimize, stats
 
 from catmodel.fitting.posterior_sampling import sample_posterior, weighted_quantiles
@@ -137,6 +138,8 @@ def test_antithetic_pairs_cancel_the_noise_of_a_symmetric_posterior_mean():
     assert np.abs(independent.mean - means).max() > 1e-3
     # the spread is still the target's (pairs are draws from the proposal all the same)
     np.testing.assert_allclose(paired.cov, covs, rtol=0.25)
+    with pytest.raises(ValueError, match="even number of draws"):
+        sample_posterior(log_target, means, covs, n_draws=511, antithetic=True)
 
 
 def test_antithetic_means_of_a_skewed_target_match_numerical_integration():
