@@ -70,16 +70,9 @@ def _rollout(
             while seen and n_act < n_row and first[row, n_act] <= t:
                 n_act += 1
             # distances (attention-weighted, Minkowski r), then activations exp(-c dist)
-            xd = x[row, t, 0]
-            ad = attention[0]
-            if r == 1:
-                for j in range(n_act):
-                    dist[j] = ad * abs(h[0, j] - xd)
-            else:
-                for j in range(n_act):
-                    diff = abs(h[0, j] - xd)
-                    dist[j] = ad * (diff * diff)
-            for d in range(1, d_feat):
+            for j in range(n_act):
+                dist[j] = 0.0
+            for d in range(d_feat):
                 xd = x[row, t, d]
                 ad = attention[d]
                 if r == 1:
