@@ -162,13 +162,11 @@ def _draw(log_target, proposal: _Proposal, n_draws: int, rng, antithetic: bool =
     whose draws are not evaluated), and the proposal's own log density at them up to each
     participant's constant (P, S)."""
     n_p, n_f = proposal.centre.shape
+    independent = n_draws // 2 if antithetic else n_draws
+    z = rng.standard_normal((n_p, independent, n_f))
+    u = rng.chisquare(PROPOSAL_DF, (n_p, independent)) / PROPOSAL_DF
     if antithetic:
-        z = rng.standard_normal((n_p, n_draws // 2, n_f))
-        u = rng.chisquare(PROPOSAL_DF, (n_p, n_draws // 2)) / PROPOSAL_DF
         z, u = np.concatenate([z, -z], axis=1), np.concatenate([u, u], axis=1)
-    else:
-        z = rng.standard_normal((n_p, n_draws, n_f))
-        u = rng.chisquare(PROPOSAL_DF, (n_p, n_draws)) / PROPOSAL_DF
     step = np.einsum("pij,psj->psi", proposal.chol, z) / np.sqrt(u)[..., None]
     theta = proposal.centre[:, None, :] + step
     # -(df + F)/2 log(1 + δ/df), δ the squared Mahalanobis distance of the draw, taken from the

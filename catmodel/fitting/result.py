@@ -135,10 +135,9 @@ class ModelFit:
             frame[name] = self.values[name]
         free = self.pset.free_names
         for p in self.pset.params:
-            column = self._uncertainty_column(p)
-            frame[column] = self.se[:, free.index(p.name)] if p.name in free else np.nan
+            i = free.index(p.name) if p.name in free else None
+            frame[self._uncertainty_column(p)] = np.nan if i is None else self.se[:, i]
             if self.posterior_mean is not None:
-                i = free.index(p.name) if p.name in free else None
                 frame[post_mean_column(p)] = np.nan if i is None else self.posterior_mean[:, i]
         frame["method"] = self.method
         frame["log_evidence"] = (
