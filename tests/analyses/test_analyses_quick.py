@@ -53,3 +53,13 @@ def test_gaussian_candidates_quick_measures_every_candidate(tmp_path):
     if SHARED_DATASETS.exists():
         assert default["real smooth"] == 1.0 and original["real smooth"] < 1.0
         assert default["real held-out NLL"] < original["real held-out NLL"]
+
+
+def test_recovery_bound_quick_writes_its_table(tmp_path):
+    from analyses import recovery_bound
+
+    assert recovery_bound.main(["--quick", "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "recovery_bound" / "bound.csv")
+    assert table["parameter"].tolist() == ["lr_mu", "lr_cov", "lr_w", "temperature"]
+    assert table[["r_bound", "rmse_bound", "r_fit", "rmse_fit"]].notna().all().all()
+    assert (tmp_path / "recovery_bound" / "bound.md").read_text().startswith("| parameter")
