@@ -14,7 +14,7 @@ The posterior means are computed by importance sampling
 (:func:`catmodel.fitting.posterior_sampling.sample_posterior`) in two stages: broad proposals
 around each participant's estimate, then proposals shaped on the first stage's posterior
 moments. The Monte Carlo error of a posterior mean adds noise that is uncorrelated with θ, so
-it lowers the computed r a little: the ceiling is, if anything, underestimated by it.
+it tends to lower the computed r a little: the ceiling is, if anything, underestimated.
 """
 
 from __future__ import annotations
