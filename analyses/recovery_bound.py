@@ -35,17 +35,14 @@ def main(argv=None) -> int:
     frames = []
     for design in DESIGNS[:1] if args.quick else DESIGNS:
         t0 = time.perf_counter()
-        model = get_model("gaussian")
         study = parameter_recovery(
-            model, design=design, n_participants=n, n_trials=trials, seed=args.seed + 11
+            get_model("gaussian"),
+            design=design,
+            n_participants=n,
+            n_trials=trials,
+            seed=args.seed + 11,
         )
-        true = (
-            study.recovery.pivot(index="participant", columns="parameter", values="true")
-            .loc[list(study.batch.learners)]
-            .to_dict("series")
-        )
-        true = {k: v.to_numpy() for k, v in true.items()}
-        bound = recovery_bound(model, study.batch, study.fit.fits[0], true, seed=args.seed)
+        bound = recovery_bound(study, seed=args.seed)
         frame = bound.summary.assign(
             design=design,
             ess_min=float(bound.ess.min()),

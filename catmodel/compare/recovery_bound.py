@@ -24,10 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from catmodel.compare.recovery import ParameterRecovery
 from catmodel.fitting.likelihood import Objective
 from catmodel.fitting.posterior_sampling import sample_posterior
-from catmodel.fitting.result import ModelFit
-from catmodel.models.base import Model
 
 #: draws per participant in the first (broad) and the second (shaped) stage
 FIRST_DRAWS = 1024
@@ -45,7 +44,7 @@ class RecoveryBound:
     summary
         Per free parameter: ``r_bound`` and ``rmse_bound`` (the posterior mean under the
         generating prior against the truth, scale coordinates) beside ``r_fit`` and
-        ``rmse_fit`` (the fit's estimates).
+        ``rmse_fit`` (the study's own ``r`` and ``rmse``).
     posterior_mean
         (P, F) posterior means in scale coordinates.
     ess
@@ -98,45 +97,39 @@ def posterior_means_in_box(
     return second.mean, second.ess
 
 
-def recovery_bound(
-    model: Model, batch, fit: ModelFit, true: dict[str, np.ndarray], seed: int = 0
-) -> RecoveryBound:
+def recovery_bound(study: ParameterRecovery, seed: int = 0) -> RecoveryBound:
     """The ceiling on recovery for the participants of a recovery study (module docstring).
 
     Parameters
     ----------
-    model, batch
-        The generating model and the simulated trials (with their responses).
-    fit
-        The study's fit of ``model`` to ``batch`` (its estimates centre the first proposals;
-        its parameter set gives the generating box).
-    true
-        The true natural values, (P,) per parameter.
+    study
+        The study (:func:`~catmodel.compare.recovery.parameter_recovery`): its simulated
+        trials, true values and fit, whose estimates centre the first proposals and whose
+        parameter set gives the generating box.
     seed
         Seed of the importance draws.
     """
+    fit = study.fit.fits[0]
     pset = fit.pset
-    low, high = (np.asarray(b, dtype=float) for b in pset.generating_scale_box())
-    target = generating_prior_target(Objective(model, batch, pset), low, high)
-    mean, ess = posterior_means_in_box(target, np.asarray(fit.scale, dtype=float), low, high, seed)
-    truth = pset.natural_to_scale(true)
-    rows = []
-    for i, name in enumerate(pset.free_names):
-        rows.append(
-            {
-                "parameter": name,
-                "r_bound": _r(truth[:, i], mean[:, i]),
-                "rmse_bound": _rmse(truth[:, i], mean[:, i]),
-                "r_fit": _r(truth[:, i], fit.scale[:, i]),
-                "rmse_fit": _rmse(truth[:, i], fit.scale[:, i]),
-            }
-        )
-    return RecoveryBound(pd.DataFrame(rows), mean, ess)
-
-
-def _r(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _rmse(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((b - a) ** 2)))
+    low, high = pset.generating_scale_box()
+    target = generating_prior_target(Objective(fit.model, study.batch, pset), low, high)
+    mean, ess = posterior_means_in_box(target, fit.scale, low, high, seed)
+    truth = (
+        study.recovery.pivot(index="participant", columns="parameter", values="true_scale")
+        .loc[list(study.batch.learners), pset.free_names]
+        .to_numpy()
+    )
+    error = mean - truth
+    summary = pd.DataFrame(
+        {
+            "parameter": pset.free_names,
+            "r_bound": [np.corrcoef(truth[:, i], mean[:, i])[0, 1] for i in range(len(low))],
+            "rmse_bound": np.sqrt(np.mean(error**2, axis=0)),
+        }
+    ).merge(
+        study.summary[["parameter", "r", "rmse"]].rename(
+            columns={"r": "r_fit", "rmse": "rmse_fit"}
+        ),
+        on="parameter",
+    )
+    return RecoveryBound(summary, mean, ess)
