@@ -62,6 +62,28 @@ def fit_into(
     return result
 
 
+def fit_and_forward_cv(batch, model, *, starts: int, seed: int, ci=None, **overrides):
+    """One model's maximum-likelihood fit and its forward cross-validation (fit blocks 1..b,
+    predict block b + 1), every fold refitted with the fit's own parameter set.
+
+    ``overrides`` (``fix``, ``bounds``) go to :func:`catmodel.fitting.fit.fit`. Returns the
+    :class:`~catmodel.fitting.result.ModelFit` and the per-participant held-out table.
+    """
+    from catmodel.compare.crossval import cross_validate
+    from catmodel.fitting.fit import fit
+
+    f = fit(batch, [model], starts=starts, seed=seed, ci=ci, **overrides).fits[0]
+    cv = cross_validate(
+        batch,
+        [model],
+        scheme="forward",
+        starts=starts,
+        seed=seed,
+        parameter_sets={model.name: f.pset},
+    )
+    return f, cv
+
+
 def markdown_table(frame, floatfmt: str = ".3f") -> str:
     """A pipe table of a DataFrame (no tabulate dependency)."""
     cols = list(frame.columns)

@@ -42,7 +42,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from analyses.common import markdown_table, parser, shared
+from analyses.common import fit_and_forward_cv, markdown_table, parser, shared
 
 CANDIDATES = {
     "sgd": ({"update": "sgd"}, {}),
@@ -72,26 +72,13 @@ def real_data(path, quick: bool):
 
 
 def real_data_row(model, bounds, batch, quick: bool, seed: int) -> dict:
-    from catmodel.compare.crossval import cross_validate
-    from catmodel.fitting.fit import fit
     from catmodel.fitting.likelihood import Objective
     from catmodel.fitting.smoothness import box_vectors, check_smoothness
-    from catmodel.models.params import ParameterSet
 
     starts = 2 if quick else 5
-    result = fit(batch, [model], starts=starts, seed=seed, bounds=bounds, ci="wald")
-    f = result.fits[0]
-    pset = ParameterSet.for_model(model, batch.n_features, batch.n_categories, bounds=bounds)
-    cv = cross_validate(
-        batch,
-        [model],
-        scheme="forward",
-        starts=starts,
-        seed=seed,
-        parameter_sets={model.name: pset},
-    )
-    theta, rows = box_vectors(*pset.scale_bounds(), 50 if quick else 500, batch.n_learners, seed)
-    smooth = check_smoothness(Objective(model, batch, pset).nll_at, rows, theta, seed=seed)
+    f, cv = fit_and_forward_cv(batch, model, starts=starts, seed=seed, ci="wald", bounds=bounds)
+    theta, rows = box_vectors(*f.pset.scale_bounds(), 50 if quick else 500, batch.n_learners, seed)
+    smooth = check_smoothness(Objective(model, batch, f.pset).nll_at, rows, theta, seed=seed)
     return {
         "real NLL": float(np.sum(f.nll)),
         "real BIC": float(np.sum(f.bic)),

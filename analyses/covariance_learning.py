@@ -1,0 +1,87 @@
+"""Do people learn the categories' covariances? The Gaussian learner with and without it.
+
+The default Gaussian learner moves each unit's covariance toward the stimuli's outer products at
+the rate ``lr_cov``. On the real two-category data most fits put that rate near the bottom of
+its box, so this script asks whether the data need covariance learning at all. It fits the
+learner three ways to the 80 participants of ``crossley_cat_unlearn_2cat`` (trials 1-300, as in
+``analyses.gaussian_candidates``): ``lr_cov`` free (the default), fixed at the bottom of its
+fitting box (1e-3), and fixed at 1e-6. At 1e-6 the covariances stay where they start, isotropic
+with the stimuli's spread, since 300 steps of at most 1e-6 of the way move them by less than
+0.03%. The fixed variants have one free parameter fewer.
+
+Each variant is judged in sample (summed NLL and BIC) and on held-out trials (forward
+cross-validation in 75-trial blocks: fit blocks 1..b, predict block b + 1), with the share of
+participants whose fit converged. It also counts, per participant, how often a fixed variant
+beats the free one on BIC and on the held-out NLL.
+
+    python -m analyses.covariance_learning [--quick] [--out results/report]
+
+Writes ``covariance_learning/variants.csv`` and ``variants.md`` (one row per variant).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from analyses.common import fit_and_forward_cv, markdown_table, parser, shared
+from analyses.gaussian_candidates import real_data
+
+#: variant name -> the fixed value of lr_cov (None: free)
+VARIANTS = {"lr_cov free (default)": None, "lr_cov = 1e-3": 1e-3, "lr_cov = 1e-6": 1e-6}
+
+
+def measure(batch, lr_cov: float | None, starts: int, seed: int) -> tuple[dict, pd.DataFrame]:
+    """Summed in-sample and held-out figures of one variant, and its per-participant ones."""
+    from catmodel.models.registry import get_model
+
+    fix = None if lr_cov is None else {"lr_cov": lr_cov}
+    t0 = time.perf_counter()
+    f, cv = fit_and_forward_cv(batch, get_model("gaussian"), starts=starts, seed=seed, fix=fix)
+    held_out = cv.groupby("participant")["cv_nll"].sum().reindex(f.participants)
+    per = pd.DataFrame(
+        {"bic": np.asarray(f.bic), "held_out": held_out.to_numpy()}, index=f.participants
+    )
+    converged = np.asarray(f.converged, dtype=float)  # NA (one start) counts as NaN
+    row = {
+        "free parameters": f.n_params,
+        "NLL": round(float(np.sum(f.nll)), 1),
+        "BIC": round(float(np.sum(f.bic)), 1),
+        "held-out NLL": round(float(held_out.sum()), 1),
+        "converged": round(float(np.nanmean(converged)), 3),
+        "seconds": round(time.perf_counter() - t0),
+    }
+    return row, per
+
+
+def main(argv=None) -> int:
+    args = parser(__doc__.splitlines()[0]).parse_args(argv)
+    path = shared("crossley_cat_unlearn_2cat")
+    if path is None:
+        return 0
+    from catmodel.atomic import atomic_open, write_csv
+
+    batch = real_data(path, args.quick)
+    starts = 2 if args.quick else 5
+    rows, free = [], None
+    for name, lr_cov in VARIANTS.items():
+        row, per = measure(batch, lr_cov, starts, args.seed)
+        if free is None:
+            free = per
+        row["better BIC than free"] = int((per["bic"] < free["bic"]).sum())
+        row["better held-out than free"] = int((per["held_out"] < free["held_out"]).sum())
+        rows.append({"variant": name, "participants": batch.n_learners, **row})
+        print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    out = args.out / "covariance_learning"
+    write_csv(table, out / "variants.csv")
+    with atomic_open(out / "variants.md") as fh:
+        fh.write(markdown_table(table, "g"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
