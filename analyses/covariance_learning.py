@@ -3,11 +3,16 @@
 The default Gaussian learner moves each unit's covariance toward the stimuli's outer products at
 the rate ``lr_cov``. On the real two-category data most fits put that rate near the bottom of
 its box, so this script asks whether the data need covariance learning at all. It fits the
-learner three ways to the 80 participants of ``crossley_cat_unlearn_2cat`` (trials 1-300, as in
-``analyses.gaussian_candidates``): ``lr_cov`` free (the default), fixed at the bottom of its
-fitting box (1e-3), and fixed at 1e-6. At 1e-6 the covariances stay where they start, isotropic
-with the stimuli's spread, since 300 steps of at most 1e-6 of the way move them by less than
-0.03%. The fixed variants have one free parameter fewer.
+learner three ways: ``lr_cov`` free (the default), fixed at the bottom of its fitting box
+(1e-3), and fixed at 1e-6. At 1e-6 the covariances stay where they start, isotropic with the
+stimuli's spread, since 300 steps of at most 1e-6 of the way move them by less than 0.03%. The
+fixed variants have one free parameter fewer. Two data sets, trials 1-300 of every
+participant:
+
+* ``crossley_cat_unlearn_2cat``: 80 participants, two categories (as in
+  ``analyses.gaussian_candidates``);
+* ``crossley_unlearning_4cat`` (``nc_40``): 48 participants, four categories (as in
+  ``analyses.datasets_report``).
 
 Each variant is judged in sample (summed NLL and BIC) and on held-out trials (forward
 cross-validation in 75-trial blocks: fit blocks 1..b, predict block b + 1), with the share of
@@ -16,7 +21,8 @@ beats the free one on BIC and on the held-out NLL.
 
     python -m analyses.covariance_learning [--quick] [--out results/report]
 
-Writes ``covariance_learning/variants.csv`` and ``variants.md`` (one row per variant).
+Writes ``covariance_learning/variants.csv`` and ``variants.md`` (one row per data set and
+variant).
 """
 
 from __future__ import annotations
@@ -57,24 +63,54 @@ def measure(batch, lr_cov: float | None, starts: int, seed: int) -> tuple[dict, 
     return row, per
 
 
+def two_categories(path, quick: bool):
+    """``crossley_cat_unlearn_2cat``, trials 1-300 in 75-trial blocks (quick: 6 participants)."""
+    return real_data(path, quick)
+
+
+def four_categories(path, quick: bool):
+    """``crossley_unlearning_4cat`` (``nc_40``), trials 1-300 in 75-trial blocks (quick: the
+    first participant of each condition, trials 1-150)."""
+    from analyses.datasets_report import DATASETS, Subset, load
+    from catmodel.data import TrialTable
+
+    spec = next(d for d in DATASETS if d.name == path.name)
+    frame = load(spec, Subset(1 if quick else 48, 150 if quick else 300, 0, None, 0))
+    frame["block"] = (frame["trial"] - 1) // 75 + 1
+    return TrialTable.from_frame(frame).to_batch()
+
+
+#: the shared data set folder -> its loader
+DATA_SETS = {
+    "crossley_cat_unlearn_2cat": two_categories,
+    "crossley_unlearning_4cat": four_categories,
+}
+
+
 def main(argv=None) -> int:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
-    path = shared("crossley_cat_unlearn_2cat")
-    if path is None:
-        return 0
     from catmodel.atomic import atomic_open, write_csv
 
-    batch = real_data(path, args.quick)
     starts = 2 if args.quick else 5
-    rows, free = [], None
-    for name, lr_cov in VARIANTS.items():
-        row, per = measure(batch, lr_cov, starts, args.seed)
-        if free is None:
-            free = per
-        row["better BIC than free"] = int((per["bic"] < free["bic"]).sum())
-        row["better held-out than free"] = int((per["held_out"] < free["held_out"]).sum())
-        rows.append({"variant": name, "participants": batch.n_learners, **row})
-        print(rows[-1], flush=True)
+    rows = []
+    for name, loader in DATA_SETS.items():
+        path = shared(name)
+        if path is None:
+            continue
+        batch = loader(path, args.quick)
+        free = None
+        for variant, lr_cov in VARIANTS.items():
+            row, per = measure(batch, lr_cov, starts, args.seed)
+            if free is None:
+                free = per
+            row["better BIC than free"] = int((per["bic"] < free["bic"]).sum())
+            row["better held-out than free"] = int((per["held_out"] < free["held_out"]).sum())
+            rows.append(
+                {"data set": name, "variant": variant, "participants": batch.n_learners, **row}
+            )
+            print(rows[-1], flush=True)
+    if not rows:
+        return 0
     table = pd.DataFrame(rows)
     out = args.out / "covariance_learning"
     write_csv(table, out / "variants.csv")

@@ -69,20 +69,24 @@ def test_recovery_bound_quick_writes_its_table(tmp_path):
 @pytest.mark.skipif(not SHARED_DATASETS.exists(), reason="needs ../shared/datasets")
 def test_covariance_learning_quick_compares_the_nested_variants(tmp_path):
     from analyses import covariance_learning
-    from analyses.gaussian_candidates import real_data
 
     assert covariance_learning.main(["--quick", "--out", str(tmp_path)]) == 0
-    table = pd.read_csv(tmp_path / "covariance_learning" / "variants.csv").set_index("variant")
-    assert table.index.tolist() == list(covariance_learning.VARIANTS)
-    assert table["free parameters"].tolist() == [4, 3, 3]
-    free = table.iloc[0]
-    assert free["better BIC than free"] == 0 and free["better held-out than free"] == 0
-    # BIC - 2 NLL is the penalty: one parameter fewer saves sum(ln n) over the participants
-    batch = real_data(SHARED_DATASETS / "crossley_cat_unlearn_2cat", True)
-    log_n = float(np.log((batch.response >= 0).sum(1).cpu().numpy()).sum())
-    penalty = table["BIC"] - 2 * table["NLL"]
-    assert penalty.iloc[0] - penalty.iloc[1] == pytest.approx(log_n, abs=0.3)
-    assert penalty.iloc[1] == pytest.approx(penalty.iloc[2], abs=0.3)
-    # lr_cov = 1e-3 lies in the free fit's box, so the free fit is at least as good in sample
-    assert free["NLL"] <= table["NLL"].iloc[1] + 0.5
-    assert (tmp_path / "covariance_learning" / "variants.md").read_text().startswith("| variant")
+    table = pd.read_csv(tmp_path / "covariance_learning" / "variants.csv")
+    assert table["data set"].unique().tolist() == list(covariance_learning.DATA_SETS)
+    for name, rows in table.groupby("data set", sort=False):
+        rows = rows.set_index("variant")
+        assert rows.index.tolist() == list(covariance_learning.VARIANTS)
+        assert rows["free parameters"].tolist() == [4, 3, 3]
+        free = rows.iloc[0]
+        assert free["better BIC than free"] == 0 and free["better held-out than free"] == 0
+        # BIC - 2 NLL is the penalty: one parameter fewer saves sum(ln n) over the participants
+        batch = covariance_learning.DATA_SETS[name](SHARED_DATASETS / name, True)
+        assert rows["participants"].iloc[0] == batch.n_learners
+        log_n = float(np.log((batch.response >= 0).sum(1).cpu().numpy()).sum())
+        penalty = rows["BIC"] - 2 * rows["NLL"]
+        assert penalty.iloc[0] - penalty.iloc[1] == pytest.approx(log_n, abs=0.3)
+        assert penalty.iloc[1] == pytest.approx(penalty.iloc[2], abs=0.3)
+        # lr_cov = 1e-3 lies in the free fit's box, so the free fit is at least as good in
+        # sample
+        assert free["NLL"] <= rows["NLL"].iloc[1] + 0.5
+    assert (tmp_path / "covariance_learning" / "variants.md").read_text().startswith("| data set")
