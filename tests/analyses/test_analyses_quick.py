@@ -66,21 +66,25 @@ def test_recovery_bound_quick_writes_its_table(tmp_path):
     assert (tmp_path / "recovery_bound" / "bound.md").read_text().startswith("| parameter")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED_DATASETS.exists(), reason="needs ../shared/datasets")
 def test_covariance_learning_quick_compares_the_nested_variants(tmp_path):
     from analyses import covariance_learning
 
     assert covariance_learning.main(["--quick", "--out", str(tmp_path)]) == 0
     table = pd.read_csv(tmp_path / "covariance_learning" / "variants.csv")
-    assert table["data set"].unique().tolist() == list(covariance_learning.DATA_SETS)
-    for name, rows in table.groupby("data set", sort=False):
+    batches = {}
+    for name, loader in covariance_learning.DATA_SETS.items():
+        batches.update(loader(SHARED_DATASETS / name, True))
+    assert table["data set"].unique().tolist() == list(batches)
+    for label, rows in table.groupby("data set", sort=False):
         rows = rows.set_index("variant")
         assert rows.index.tolist() == list(covariance_learning.VARIANTS)
         assert rows["free parameters"].tolist() == [4, 3, 3]
         free = rows.iloc[0]
         assert free["better BIC than free"] == 0 and free["better held-out than free"] == 0
         # BIC - 2 NLL is the penalty: one parameter fewer saves sum(ln n) over the participants
-        batch = covariance_learning.DATA_SETS[name](SHARED_DATASETS / name, True)
+        batch = batches[label]
         assert rows["participants"].iloc[0] == batch.n_learners
         log_n = float(np.log((batch.response >= 0).sum(1).cpu().numpy()).sum())
         penalty = rows["BIC"] - 2 * rows["NLL"]
